@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+from typing import Any
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.path_limits import shown_path
@@ -35,6 +37,24 @@ def wanted_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, 
             ) from None
         out.append(os.path.normpath(os.path.join(root, rel.lstrip("/"))))
     return list(dict.fromkeys(out))
+
+
+_FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
+
+
+def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
+    """The manifest's ``[sidecar.options]`` for one recording: a value that is exactly
+    ``"{field}"`` replaced by that path field (``UsageError`` when the pattern captures none)."""
+    out: dict[str, Any] = {}
+    for key, value in m.sidecar_options:
+        hit = _FIELD.match(value) if isinstance(value, str) else None
+        if hit and hit.group(1) not in fields:
+            raise UsageError(
+                f"{shown_path(m.file)}: sidecar.options.{key} is {value!r} but the path pattern "
+                f"does not capture {hit.group(1)!r}"
+            )
+        out[key] = fields[hit.group(1)] if hit else value
+    return out
 
 
 def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:

@@ -3,9 +3,11 @@
 A recording is often more than one file: BrainVision's ``.vhdr`` names a ``.eeg`` (samples) and
 a ``.vmrk`` (markers), EEGLAB's ``.set`` keeps its samples in a ``.fdt``, and a manifest's
 sidecars (``.csv_bi``, ``.tse``, seizure lists, ``events.tsv``, ``channels.tsv``) add labels and
-events. Every file whose bytes reach the store enters the recording's fingerprint: its record
-lists each one (``source_files``: path relative to the corpus root, size, mtime, BLAKE3), and
-a re-run calls the recording current only when every one of them is unchanged.
+events, and a sidecar parser may read more files that its options name (a MoBI trial's
+impedance list and ``conductor.txt``: :func:`~eegprep.corpus.sidecars.other_reads`). Every file
+whose bytes reach the store enters the recording's fingerprint: its record lists each one
+(``source_files``: path relative to the corpus root, size, mtime, BLAKE3), and a re-run calls
+the recording current only when every one of them is unchanged.
 
 Size and mtime alone cannot tell: a file rewritten in place with its mtime set back (``touch -r``,
 a restore, a careless copy tool) keeps both. Its change time (``st_ctime``, which no program can
@@ -31,26 +33,32 @@ import blake3
 from eegprep.base.files import as_int64, file_version
 from eegprep.base.regular_files import open_regular
 from eegprep.corpus.discover import SourceItem
-from eegprep.corpus.locate import existing_sidecars, wanted_sidecars
+from eegprep.corpus.locate import existing_sidecars, sidecar_options, wanted_sidecars
 from eegprep.corpus.manifest import Manifest
+from eegprep.corpus.sidecars import other_reads
 from eegprep.readers.companions import data_files
 
 
 def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str]:
     """Every file whose bytes reach the store for ``item``: relative paths, source first.
 
-    The source, the files its format reads with it (:func:`data_files`) and the manifest's
-    sidecars that exist now (``[sidecar] suffixes`` and ``files``).
+    The source, the files its format reads with it (:func:`data_files`), the manifest's
+    sidecars that exist now (``[sidecar] suffixes`` and ``files``) and the other files its
+    sidecar parser reads (:func:`~eegprep.corpus.sidecars.other_reads`: a MoBI trial's
+    impedance list and ``conductor.txt``).
     """
     path = os.path.join(root, item.relpath)
     found = [path, *data_files(path)]
-    if manifest.sidecar_parser and (manifest.sidecar_suffixes or manifest.sidecar_files):
+    if manifest.sidecar_parser:
         fields = {**item.field_dict(), "part": item.part or ""}
         try:
             wanted = wanted_sidecars(manifest, root, path, fields)
+            options = sidecar_options(manifest, fields)
         except Exception:  # a template error is reported by the task itself
-            wanted = []
+            wanted, options = [], None
         found += existing_sidecars(wanted)
+        if options is not None:
+            found += other_reads(manifest.sidecar_parser, path, options)
     rels = [os.path.relpath(p, root).replace(os.sep, "/") for p in dict.fromkeys(found)]
     return [rels[0], *sorted(set(rels[1:]) - {rels[0]})]
 

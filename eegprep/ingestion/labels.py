@@ -5,7 +5,6 @@ the sidecar parser's result, in the stored time base (its events: :mod:`eegprep.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,25 +13,9 @@ import numpy as np
 
 from eegprep.base.errors import UsageError
 from eegprep.base.field_text import checked_labels, checked_text, clean_text
-from eegprep.base.path_limits import shown_path
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
 from eegprep.store.record_values import is_target_name
-
-_FIELD = re.compile(r"^\{([A-Za-z_]\w*)\}$")
-
-
-def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in m.sidecar_options:
-        hit = _FIELD.match(value) if isinstance(value, str) else None
-        if hit and hit.group(1) not in fields:
-            raise UsageError(
-                f"{shown_path(m.file)}: sidecar.options.{key} is {value!r} but the path pattern "
-                f"does not capture {hit.group(1)!r}"
-            )
-        out[key] = fields[hit.group(1)] if hit else value
-    return out
 
 
 def stored_targets(

@@ -29,7 +29,7 @@ from eegprep.base.strict_json import check_values
 from eegprep.base.wording import counted
 from eegprep.base.write_errors import names_its_file, then_again
 from eegprep.corpus.discover import SourceItem
-from eegprep.corpus.locate import find_sidecars
+from eegprep.corpus.locate import find_sidecars, sidecar_options
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult, load_parsers
 from eegprep.corpus.sources import HASH, FileStamp, StreamDigest, fingerprint, stamp_files
@@ -40,12 +40,7 @@ from eegprep.ingestion.block_lengths import (
     margin_seconds,
 )
 from eegprep.ingestion.events import recording_events, settle_events
-from eegprep.ingestion.labels import (
-    identity_fields,
-    recording_labels,
-    sidecar_options,
-    stored_targets,
-)
+from eegprep.ingestion.labels import identity_fields, recording_labels, stored_targets
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
 from eegprep.ingestion.source_channels import MANIFEST_DOC, RateGroup, open_source, rate_groups

@@ -9,6 +9,14 @@ paths for one recording (in the manifest's suffix order), ``header`` the recordi
 :class:`~eegprep.readers.base.Header`, ``options`` the manifest's ``[sidecar.options]``. It
 returns a :class:`SidecarResult` or raises :class:`~eegprep.base.errors.SourceError` naming the
 file.
+
+A parser that reads files besides its sidecars and the recording (a MoBI trial's
+``conductor.txt`` and impedance list, found beside ``eeg.txt`` by its options) registers with
+them a function naming those files, ``reads(path, options) -> [existing absolute paths]``
+(:func:`register`'s ``reads``), and finds them by that same function: the recording's
+fingerprint (:func:`eegprep.corpus.sources.recording_files`) takes in every file it names, so
+that a change to any of them re-ingests the recording, and one that is not named is never
+read.
 """
 
 from __future__ import annotations
@@ -66,6 +74,12 @@ class SidecarResult:
 SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]
 SIDECAR_PARSERS: dict[str, SidecarParser] = {}
 
+SidecarReads = Callable[[str, dict[str, Any]], list[str]]
+"""``reads(path, options)``: the files (absolute, existing) that a parser reads for the
+recording at ``path`` besides its sidecars and the recording itself, with the manifest's
+``[sidecar.options]`` (path fields filled in)."""
+SIDECAR_READS: dict[str, SidecarReads] = {}
+
 # Modules that register parsers, one per corpus family; imported when the registry is first used.
 _MODULES: tuple[str, ...] = ("tuh", "physionet", "seed", "bci", "misc")
 
@@ -79,11 +93,23 @@ def load_parsers() -> dict[str, SidecarParser]:
     return SIDECAR_PARSERS
 
 
-def register(name: str) -> Callable[[SidecarParser], SidecarParser]:
-    """Decorator: register a sidecar parser under ``name``."""
+def register(
+    name: str, *, reads: SidecarReads | None = None
+) -> Callable[[SidecarParser], SidecarParser]:
+    """Decorator: register a sidecar parser under ``name``, with ``reads`` naming the other
+    files it reads (:data:`SidecarReads`) when there are any."""
 
     def deco(fn: SidecarParser) -> SidecarParser:
         SIDECAR_PARSERS[name] = fn
+        if reads is not None:
+            SIDECAR_READS[name] = reads
         return fn
 
     return deco
+
+
+def other_reads(name: str, path: str, options: dict[str, Any]) -> list[str]:
+    """The files the parser ``name`` reads for the recording at ``path`` besides its sidecars
+    and the recording (:data:`SidecarReads`); none for a parser that declares none."""
+    reads = (SIDECAR_READS if name in load_parsers() else {}).get(name)
+    return [] if reads is None else reads(path, options)

@@ -147,7 +147,32 @@ def _first_time(path: str, skip: int) -> float | None:
     return None
 
 
-@register("mobi_joints")
+def mobi_files(path: str, options: dict[str, Any]) -> list[str]:
+    """The files :func:`mobi_joints` reads beside the trial's ``eeg.txt`` at ``path``, besides
+    ``joints.txt``: its impedance list (:func:`impedance_list`) and its ``events_file``
+    (:func:`events_file`), those that are there. They enter the recording's fingerprint."""
+    found = [impedance_list(path, options), events_file(path, options)]
+    return [f for f in found if f is not None]
+
+
+def events_file(path: str, options: dict[str, Any]) -> str | None:
+    """The ``events_file`` option's file beside the recording at ``path`` (MoBI's
+    ``conductor.txt``) when it is there, else None."""
+    name = str(options.get("events_file") or "")
+    found = os.path.join(os.path.dirname(path), name)
+    return found if name and os.path.isfile(found) else None
+
+
+def impedance_list(path: str, options: dict[str, Any]) -> str | None:
+    """The first of ``options['channel_files']`` (default :data:`IMPEDANCE_FILES`) beside the
+    recording at ``path`` that is there (the list :func:`check_channel_order` reads), else
+    None."""
+    folder = os.path.dirname(path)
+    names = [str(n) for n in options.get("channel_files", IMPEDANCE_FILES)]
+    return next((f for n in names if os.path.isfile(f := os.path.join(folder, n))), None)
+
+
+@register("mobi_joints", reads=mobi_files)
 def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """MoBI gait ``joints.txt`` (``Time`` then the joint angles, degrees) -> target ``joints``.
 
@@ -158,7 +183,8 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     (default 1), ``n_targets`` (default 12: the first columns after ``Time``), ``scale``
     (factor applied to the angles, default 1: degrees; LaBraM divides by 90), ``events_file``
     (a file beside ``eeg.txt`` read as :func:`conductor_events` when it is there); the channel
-    order is checked against the trial's impedance list (:func:`check_channel_order`).
+    order is checked against the trial's impedance list (:func:`check_channel_order`). Both
+    files are named to the fingerprint by :func:`mobi_files`.
     """
     path = sidecars[0]
     order_note = check_channel_order(header, options)
@@ -189,8 +215,8 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     targets = np.stack([np.interp(grid, t, row) for row in values]).astype(np.float32)
     out.targets[str(options.get("name", "joints"))] = (targets, sfreq)
     out.on_samples = True  # (taken at the samples read, not on the clock: no gap to cut)
-    conductor = os.path.join(os.path.dirname(header.path), str(options.get("events_file", "")))
-    if options.get("events_file") and os.path.isfile(conductor):
+    conductor = events_file(header.path, options)
+    if conductor is not None:
         out.events, said = conductor_events(conductor, t0, n / sfreq)
         out.problems += said
     return out
@@ -252,12 +278,9 @@ def check_channel_order(header: Header, options: dict[str, Any]) -> str | None:
     SourceError
         Naming the list, the first channel number whose name differs and both names.
     """
-    folder = os.path.dirname(header.path)
-    names = [str(n) for n in options.get("channel_files", IMPEDANCE_FILES)]
-    found = [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
-    if not found:
+    path = impedance_list(header.path, options)
+    if path is None:
         return None
-    path = found[0]
     listed = _listed_channels(path, int(options.get("channel_header_lines", 21)))
     if not listed:
         return (
