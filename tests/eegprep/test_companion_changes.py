@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 
 from eegprep import open_store
@@ -29,16 +30,53 @@ from eegprep.corpus.sources import file_digest
 from eegprep.ingestion import driver, workers
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from eegprep.testing.fixtures import load_fixtures, write_fixture
+from eegprep.testing.fixtures.tuh import write_tuab_v2, write_tusz_v15
 from tests.file_ticks import past_the_tick
 
-CORPORA = sorted(load_fixtures())
+
+def _write_formats(out: Path, *, seed: int = 0) -> Path:
+    """The ``folder`` fixture with a recording of each format no fixture corpus holds: a
+    BrainVision header with its samples and marker files (given to MNE), a GDF and a CNT."""
+    import mne
+
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+    from eegprep.testing.fixtures.gdf_writer import write_gdf
+
+    root = write_fixture("folder", out, seed=seed)
+    x = np.random.default_rng(seed).normal(0, 20, (4, 2000))  # uV
+    labels = ["FP1", "FP2", "CZ", "OZ"]
+    (root / "carol").mkdir()
+    write_gdf(root / "carol" / "r.gdf", x, labels, 250)
+    write_cnt(root / "carol" / "r.cnt", x, labels, 200, events=[(100, 1), (900, 2)])
+    raw = mne.io.RawArray(x * 1e-6, mne.create_info(labels, 250.0, "eeg"), verbose="error")
+    raw.set_annotations(mne.Annotations([1.0], [0.5], ["cue"]))
+    mne.export.export_raw(str(root / "carol" / "v.vhdr"), raw, verbose="error")
+    return root
+
+
+LAYOUTS: dict[str, tuple[str, Callable[..., Path]]] = {
+    "folder+formats": ("folder", _write_formats),
+    "tusz_v15": ("tusz", write_tusz_v15),  # .tse / .tse_bi sidecars (.lbl beside them: unread)
+    "tuab_v2": ("tuab", write_tuab_v2),
+}
+"""Layouts beyond the registered fixtures: name -> (the corpus that reads it, its writer)."""
+CORPORA = [*sorted(load_fixtures()), *LAYOUTS]
 _MAINS_UNKNOWN = {"bids", "folder"}  # manifests with mains = 0 (--mains is required)
 
 
 def _config(corpus: str) -> IngestConfig:
-    return IngestConfig(
-        workers=0, progress=False, mains=50.0 if corpus in _MAINS_UNKNOWN else None
-    )
+    name = LAYOUTS.get(corpus, (corpus,))[0]
+    return IngestConfig(workers=0, progress=False, mains=50.0 if name in _MAINS_UNKNOWN else None)
+
+
+def _write_corpus(corpus: str, out: Path) -> Path:
+    """The fixture of ``corpus`` (or of a :data:`LAYOUTS` layout) under ``out``; its root."""
+    return LAYOUTS[corpus][1](out) if corpus in LAYOUTS else write_fixture(corpus, out)
+
+
+def _ingested(corpus: str, root: Path, out: Path) -> IngestReport:
+    name = LAYOUTS.get(corpus, (corpus,))[0]
+    return ingest(name, src=root, out=out, config=_config(corpus))
 
 
 class _Opens:
@@ -109,10 +147,6 @@ def _one_byte_other(data: bytes) -> bytes:
     return data[:pos] + bytes([new]) + data[pos + 1 :]
 
 
-def _ingested(corpus: str, root: Path, out: Path) -> IngestReport:
-    return ingest(corpus, src=root, out=out, config=_config(corpus))
-
-
 def _read_by_source(root: Path, opens: dict[str, set[str]]) -> dict[str, set[str]]:
     """``source -> files under root opened while it was ingested`` (relative paths)."""
     real = os.path.realpath(root)
@@ -126,7 +160,7 @@ def _read_by_source(root: Path, opens: dict[str, set[str]]) -> dict[str, set[str
 def test_every_file_read_for_a_recording_is_in_its_fingerprint(
     tmp_path: Path, corpus: str, opens: dict[str, set[str]]
 ) -> None:
-    root = write_fixture(corpus, tmp_path / "src")
+    root = _write_corpus(corpus, tmp_path / "src")
     rep = _ingested(corpus, root, tmp_path / "s.zarr")
     assert rep.failed == [] and rep.n_ingested > 0
     listed: dict[str, set[str]] = {}
@@ -156,15 +190,34 @@ def _reingested(corpus: str, root: Path, out: Path, rel: str, before: dict[str, 
         assert hashes.get(rel) == digest or refused, (rid, rel, rep.failed)
 
 
+def _kinds(read: dict[str, set[str]]) -> list[str]:
+    """One file of each kind that the recordings read: the kind is what follows the source's
+    stem in its name (``.vmrk``, ``_seiz.csv``), else the name without its digits
+    (``conductor.txt``, ``Seizures-list-PN.txt``); a source is of the kind of its suffix."""
+    chosen: dict[str, str] = {}
+    for source, files in sorted(read.items()):
+        stem = os.path.splitext(os.path.basename(source))[0]
+        for rel in sorted(files):
+            name = os.path.basename(rel)
+            kind = (
+                "source" + os.path.splitext(name)[1]
+                if rel == source
+                else name[len(stem) :]
+                if name.startswith(stem)
+                else "".join(c for c in name if not c.isdigit())
+            )
+            chosen.setdefault(kind, rel)
+    return sorted(chosen.values())
+
+
 @pytest.mark.parametrize("corpus", CORPORA)
 def test_a_file_read_changed_in_place_reingests_exactly_its_recordings(
     tmp_path: Path, corpus: str, opens: dict[str, set[str]]
 ) -> None:
-    root, out = write_fixture(corpus, tmp_path / "src"), tmp_path / "s.zarr"
+    root, out = _write_corpus(corpus, tmp_path / "src"), tmp_path / "s.zarr"
     assert _ingested(corpus, root, out).failed == []
-    read = _read_by_source(root, opens)
     before = _listed(out)
-    for rel in sorted(read[min(read)]):  # every file one recording read: source and the rest
+    for rel in _kinds(_read_by_source(root, opens)):  # each kind of file read: source and rest
         original = (root / rel).read_bytes()
         _reingested(corpus, root, out, rel, before)
         past_the_tick(root / rel)
@@ -177,7 +230,7 @@ def test_a_file_read_changed_in_place_reingests_exactly_its_recordings(
 def test_a_file_no_recording_reads_reingests_nothing(
     tmp_path: Path, corpus: str, opens: dict[str, set[str]]
 ) -> None:
-    root, out = write_fixture(corpus, tmp_path / "src"), tmp_path / "s.zarr"
+    root, out = _write_corpus(corpus, tmp_path / "src"), tmp_path / "s.zarr"
     assert _ingested(corpus, root, out).failed == []
     before = _listed(out)
     read = set().union(*_read_by_source(root, opens).values())
@@ -190,3 +243,93 @@ def test_a_file_no_recording_reads_reingests_nothing(
     (root / "README.md").write_text("notes on this copy of the corpus\n")
     rep = _ingested(corpus, root, out)
     assert (rep.n_ingested, rep.failed, rep.n_current) == (0, [], len(before))
+
+
+def _mobi(tmp_path: Path) -> tuple[Path, Path]:
+    """The MoBI fixture, ingested: (its root, the store)."""
+    root, out = write_fixture("mobi", tmp_path / "src"), tmp_path / "s.zarr"
+    assert _ingested("mobi", root, out).n_ingested == 2
+    return root, out
+
+
+def test_an_edited_conductor_file_gives_its_new_events(tmp_path: Path) -> None:
+    root, out = _mobi(tmp_path)
+    rid = next(rid for rid, m in _listed(out).items() if m["source"] == "SL01-T01/eeg.txt")
+    assert "start walking" in [e.label for e in open_store(out).recording(rid).events]
+    conductor = root / "SL01-T01" / "conductor.txt"
+    _rewrite_in_place(conductor, lambda b: b.replace(b"start walking", b"START walking"))
+    rep = _ingested("mobi", root, out)
+    assert (rep.n_ingested, rep.n_current, rep.failed) == (1, 1, [])
+    labels = [e.label for e in open_store(out).recording(rid).events]
+    assert "START walking" in labels and "start walking" not in labels
+
+
+def test_a_conductor_file_that_appears_or_goes_reingests_its_trial(tmp_path: Path) -> None:
+    root, out = tmp_path / "src", tmp_path / "s.zarr"
+    conductor = write_fixture("mobi", root) / "SL01-T02" / "conductor.txt"
+    text = conductor.read_bytes()
+    conductor.unlink()
+    root = conductor.parent.parent
+    assert _ingested("mobi", root, out).n_ingested == 2
+    conductor.write_bytes(text)
+    rep = _ingested("mobi", root, out)
+    assert (rep.n_ingested, rep.n_current) == (1, 1)
+    conductor.unlink()
+    assert _ingested("mobi", root, out).n_ingested == 1
+
+
+def test_an_impedance_list_reordered_in_place_refuses_its_trial(tmp_path: Path) -> None:
+    """The list that checks the channel order, changed to another order (same size and
+    mtime): the trial is checked again and refused in one line, its listed version kept."""
+    root, out = _mobi(tmp_path)
+    listed = root / "SL01-T01" / "impedances-before.txt"
+    _rewrite_in_place(
+        listed,
+        lambda b: b.replace(b"\n1\tFp1\t", b"\n2\tFp1\t").replace(b"\n2\tFz\t", b"\n1\tFz\t"),
+    )
+    rep = _ingested("mobi", root, out)
+    assert (rep.n_ingested, rep.n_current, len(rep.failed)) == (0, 1, 1)
+    line = rep.failed[0]
+    assert "impedances-before.txt" in line and "'Fz'" in line and "\n" not in line
+    assert len(_listed(out)) == 2
+
+
+def test_an_events_file_outside_the_corpus_folder_is_not_read(tmp_path: Path) -> None:
+    """A manifest whose ``events_file`` leads out of the corpus folder: the trial is refused
+    in one line, and nothing of the file outside reaches the store."""
+    from eegprep.corpus.manifest import load_manifest
+
+    root = write_fixture("mobi", tmp_path / "src")
+    (tmp_path / "src" / "outside.txt").write_text("Time\tEvent\n1002.0\tfrom outside\n")
+    text = Path(load_manifest("mobi").file).read_text()
+    manifest = tmp_path / "mobi.toml"
+    manifest.write_text(text.replace('"conductor.txt"', '"../../outside.txt"'))
+    rep = ingest(manifest, src=root, out=tmp_path / "s.zarr", config=_config("mobi"))
+    assert (rep.n_ingested, len(rep.failed)) == (0, 2)
+    assert all("outside.txt" in f and "outside the corpus folder" in f for f in rep.failed)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "redone"),
+    [
+        ("labels = [1, 0, -1,", "labels = [-1, 0, -1,", True),  # a label table: shapes labels
+        ('title = "', 'title = "Renamed: ', False),  # prose: shapes nothing stored
+    ],
+)
+def test_a_manifest_change_redoes_what_it_shapes(
+    tmp_path: Path, old: str, new: str, redone: bool
+) -> None:
+    from eegprep.corpus.manifest import load_manifest
+
+    root, out = write_fixture("seed", tmp_path / "src"), tmp_path / "s.zarr"
+    text = Path(load_manifest("seed").file).read_text()
+    assert text.count(old) == 1
+    manifest = tmp_path / "seed.toml"
+    manifest.write_text(text)
+    n = _ingested("seed", root, out).n_ingested
+    before = {r.id: r.labels.get("emotion") for r in open_store(out).recordings}
+    manifest.write_text(text.replace(old, new))
+    rep = ingest(manifest, src=root, out=out, config=_config("seed"))
+    assert (rep.n_ingested, rep.n_current) == ((n, 0) if redone else (0, n))
+    after = {r.id: r.labels.get("emotion") for r in open_store(out).recordings}
+    assert (after != before) == redone
