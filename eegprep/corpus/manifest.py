@@ -37,6 +37,11 @@ DESCRIPTIVE_KEYS = frozenset(
 )
 """Manifest keys that describe the corpus for people and change nothing that is stored."""
 
+SELECTING_KEYS = frozenset({"files"})
+"""Manifest keys that choose which files are ingested and change nothing stored of any of them
+(``[files] include`` / ``exclude``, ``--include``): ingesting part of a corpus, then all of it,
+re-ingests nothing the first run wrote."""
+
 # key -> (type(s), required). Nested tables are validated by their own schema below.
 _TOP: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "name": (str, True),
@@ -155,19 +160,26 @@ class Manifest:
 
     def hash(self) -> str:
         """A hash of what shapes the stored data; prose and catalogue facts are left out, so
-        rewording a description or a quirk does not make a store re-ingest its corpus, and
-        the keys of every table are taken in sorted order, so that reordering them (TOML
-        gives them no order) does not either. Lists keep their order (a list of label rules
-        is tried in it)."""
-        shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
+        rewording a description or a quirk does not make a store re-ingest its corpus, and so
+        are the globs choosing the files (:data:`SELECTING_KEYS`); the keys of every table
+        are taken in sorted order, so that reordering them (TOML gives them no order) does
+        not either. Lists keep their order (a list of label rules is tried in it)."""
+        shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS | SELECTING_KEYS}
         return _digest(sorted((k, _sorted_tables(v)) for k, v in shaping.items()))
 
     def hashes(self) -> frozenset[str]:
-        """:meth:`hash` and the hash earlier versions computed, which sorted the top-level keys
-        alone: a record that states either was ingested under this manifest (a store an
-        earlier version wrote is not re-ingested whole for the change of hash)."""
+        """:meth:`hash` and the hashes earlier versions computed, with ``[files]`` in, and
+        one of them with the top-level keys alone sorted: a record that states any was
+        ingested under this manifest (a store an earlier version wrote is not re-ingested
+        whole for the change of hash)."""
         shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
-        return frozenset({self.hash(), _digest(sorted(shaping.items()))})
+        return frozenset(
+            {
+                self.hash(),
+                _digest(sorted((k, _sorted_tables(v)) for k, v in shaping.items())),
+                _digest(sorted(shaping.items())),
+            }
+        )
 
 
 def _sorted_tables(value: Any) -> Any:

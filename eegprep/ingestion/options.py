@@ -332,7 +332,9 @@ def apply_overrides(
 ) -> Manifest:
     """The manifest with the command line's ``--mains`` / ``--include`` in place of its own.
 
-    The overrides enter the manifest's hash, so a store knows what it was ingested with.
+    ``--mains`` enters the manifest's hash (it shapes the samples: the notch), so a recording
+    ingested under another is ingested again; ``--include`` does not (it only chooses files:
+    :data:`~eegprep.corpus.manifest.SELECTING_KEYS`).
     """
     import dataclasses
 

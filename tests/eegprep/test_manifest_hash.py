@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from eegprep.corpus.manifest import DESCRIPTIVE_KEYS, Manifest, load_manifest
+from eegprep.corpus.manifest import (
+    DESCRIPTIVE_KEYS,
+    Manifest,
+    _digest,
+    _sorted_tables,
+    load_manifest,
+)
 from eegprep.ingestion.driver import IngestConfig, ingest
 
 SERIAL = IngestConfig(workers=0, progress=False)
@@ -49,10 +55,31 @@ def test_a_changed_value_or_list_order_changes_the_hash(tmp_path: Path) -> None:
     other.raw["path"] = {**m.raw["path"], "subject": "x{subject}"}
     assert other.hash() != m.hash()
     listed = load_manifest(SHIPPED)
-    listed.raw["files"] = {"include": ["b/*.edf", "a/*.edf"]}
+    listed.raw["sidecar"] = {"parser": "tuh_csv", "suffixes": [".csv_bi", ".csv"]}
     swapped = load_manifest(SHIPPED)
-    swapped.raw["files"] = {"include": ["a/*.edf", "b/*.edf"]}
+    swapped.raw["sidecar"] = {"parser": "tuh_csv", "suffixes": [".csv", ".csv_bi"]}
     assert listed.hash() != swapped.hash()  # a list is taken in its order
+
+
+def test_the_files_chosen_leave_the_hash_as_it_is() -> None:
+    """``[files]`` (and ``--include``, which replaces its ``include``) chooses which files are
+    ingested, and shapes nothing stored of any of them."""
+    m = load_manifest(SHIPPED)
+    other = load_manifest(SHIPPED)
+    other.raw["files"] = {"include": ["edf/000/**/*.edf"], "exclude": ["**/x*.edf"]}
+    assert other.hash() == m.hash()
+
+
+def test_ingesting_part_of_a_corpus_then_all_of_it_re_ingests_nothing(tmp_path: Path) -> None:
+    from eegprep.testing.fixtures import write_fixture
+
+    root, out = write_fixture("tuab", tmp_path / "src"), tmp_path / "s.zarr"
+    part = IngestConfig(workers=0, progress=False, include=("edf/train/**/*.edf",))
+    assert ingest("tuab", src=root, out=out, config=part).n_ingested == 2
+    rep = ingest("tuab", src=root, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (2, 2)
+    rep = ingest("tuab", src=root, out=out, config=part)
+    assert (rep.n_ingested, rep.n_current) == (0, 2)
 
 
 def test_a_reordered_manifest_does_not_re_ingest_its_corpus(
@@ -84,3 +111,22 @@ def test_a_store_written_with_the_old_hash_is_current(
     assert (rep.n_ingested, rep.n_current) == (0, 3)
     again = ingest(str(_reordered(tmp_path)[1]), src=tuh_corpus, out=out, config=SERIAL)
     assert again.n_ingested == 3  # reordered and old: the old hash cannot tell; ingested once
+
+
+def _hash_with_files(self: Manifest) -> str:
+    """The hash the version before this one wrote: ``[files]`` in, every table sorted."""
+    shaping = {k: v for k, v in self.raw.items() if k not in DESCRIPTIVE_KEYS}
+    return _digest(sorted((k, _sorted_tables(v)) for k, v in shaping.items()))
+
+
+def test_a_store_written_with_the_files_in_its_hash_is_current(
+    tuh_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = load_manifest(SHIPPED)
+    assert _hash_with_files(m) != m.hash()
+    out = tmp_path / "s.zarr"
+    with monkeypatch.context() as patched:
+        patched.setattr(Manifest, "hash", _hash_with_files)
+        assert ingest("tuh", src=tuh_corpus, out=out, config=SERIAL).n_ingested == 3
+    rep = ingest("tuh", src=tuh_corpus, out=out, config=SERIAL)
+    assert (rep.n_ingested, rep.n_current) == (0, 3)
