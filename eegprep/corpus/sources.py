@@ -53,12 +53,14 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
         fields = {**item.field_dict(), "part": item.part or ""}
         try:
             wanted = wanted_sidecars(manifest, root, path, fields)
-            options = sidecar_options(manifest, fields)
         except Exception:  # a template error is reported by the task itself
-            wanted, options = [], None
+            wanted = []
         found += existing_sidecars(wanted)
-        if options is not None:
+        try:
+            options = sidecar_options(manifest, fields)
             found += other_reads(manifest.sidecar_parser, path, options)
+        except Exception:  # an option's error: the same, when the parser runs
+            pass
     rels = [os.path.relpath(p, root).replace(os.sep, "/") for p in dict.fromkeys(found)]
     return [rels[0], *sorted(set(rels[1:]) - {rels[0]})]
 

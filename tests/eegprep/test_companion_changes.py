@@ -210,7 +210,13 @@ def _kinds(read: dict[str, set[str]]) -> list[str]:
     return sorted(chosen.values())
 
 
-@pytest.mark.parametrize("corpus", CORPORA)
+_MANY_PARTS = {"seed", "seed_iv", "seed_v"}  # tens of recordings a file: each run takes seconds
+
+
+@pytest.mark.parametrize(
+    "corpus",
+    [pytest.param(c, marks=pytest.mark.slow) if c in _MANY_PARTS else c for c in CORPORA],
+)
 def test_a_file_read_changed_in_place_reingests_exactly_its_recordings(
     tmp_path: Path, corpus: str, opens: dict[str, set[str]]
 ) -> None:
