@@ -89,11 +89,12 @@ class _Opens:
 
     @classmethod
     def hook(cls, event: str, args: tuple[Any, ...]) -> None:
-        if event != "open" or cls.current is None or not args:
+        current = cls.current  # (once: another thread's open may come as the task ends)
+        if event != "open" or current is None or not args:
             return
         if isinstance(args[0], (str, bytes, os.PathLike)):
             path = os.path.realpath(os.fsdecode(args[0]))
-            cls.opened.setdefault(cls.current, set()).add(path)
+            cls.opened.setdefault(current, set()).add(path)
 
 
 @pytest.fixture
