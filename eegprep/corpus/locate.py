@@ -124,6 +124,19 @@ def _same_bytes(a: str, b: str) -> bool:
     return True
 
 
+def sidecar_twins(wanted: list[str]) -> list[str]:
+    """The files :func:`find_sidecars` compares with a sidecar found under its exact name:
+    those beside it whose names differ from it in letter case alone (``x.CSV_BI`` beside
+    ``x.csv_bi``), which refuse the recording when their bytes differ. They are read, so they
+    enter the fingerprint: a twin that appears, or is changed to other bytes, is judged
+    again."""
+    out: list[str] = []
+    for p in wanted:
+        if not glob.has_magic(p) and os.path.isfile(p):
+            out += [h for h in _any_case(p) if h != p and h not in out]
+    return out
+
+
 def existing_sidecars(wanted: list[str]) -> list[str]:
     """The files that exist among ``wanted`` (paths or globs), in order, without repeats.
 

@@ -33,7 +33,12 @@ import blake3
 from eegprep.base.files import as_int64, file_version
 from eegprep.base.regular_files import open_regular
 from eegprep.corpus.discover import SourceItem
-from eegprep.corpus.locate import existing_sidecars, sidecar_options, wanted_sidecars
+from eegprep.corpus.locate import (
+    existing_sidecars,
+    sidecar_options,
+    sidecar_twins,
+    wanted_sidecars,
+)
 from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import other_reads
 from eegprep.readers.companions import data_files
@@ -43,8 +48,9 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
     """Every file whose bytes reach the store for ``item``: relative paths, source first.
 
     The source, the files its format reads with it (:func:`data_files`), the manifest's
-    sidecars that exist now (``[sidecar] suffixes`` and ``files``) and the other files its
-    sidecar parser reads (:func:`~eegprep.corpus.sidecars.other_reads`: a MoBI trial's
+    sidecars that exist now (``[sidecar] suffixes`` and ``files``; their twins in another
+    letter case too, which are compared with them: :func:`sidecar_twins`) and the other files
+    its sidecar parser reads (:func:`~eegprep.corpus.sidecars.other_reads`: a MoBI trial's
     impedance list and ``conductor.txt``).
     """
     path = os.path.join(root, item.relpath)
@@ -55,7 +61,7 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
             wanted = wanted_sidecars(manifest, root, path, fields)
         except Exception:  # a template error is reported by the task itself
             wanted = []
-        found += existing_sidecars(wanted)
+        found += existing_sidecars(wanted) + sidecar_twins(wanted)
         try:
             options = sidecar_options(manifest, fields)
             found += other_reads(manifest.sidecar_parser, path, options)

@@ -340,3 +340,20 @@ def test_a_manifest_change_redoes_what_it_shapes(
     assert (rep.n_ingested, rep.n_current) == ((n, 0) if redone else (0, n))
     after = {r.id: r.labels.get("emotion") for r in open_store(out).recordings}
     assert (after != before) == redone
+
+
+def test_a_sidecar_twin_in_another_letter_case_is_judged_again_when_it_changes(
+    tmp_path: Path,
+) -> None:
+    """``x.CSV_BI`` beside ``x.csv_bi`` (two copies merged on a case-sensitive disk) is read:
+    the recording is refused while their bytes differ. A twin changed to other bytes after
+    the recording was ingested was never looked at again: the recording stayed current."""
+    root, out = write_fixture("tusz", tmp_path / "src"), tmp_path / "s.zarr"
+    sidecar = sorted(root.rglob("*.csv_bi"))[0]
+    twin = sidecar.with_name(sidecar.stem + ".CSV_BI")
+    twin.write_bytes(sidecar.read_bytes())  # the same bytes: the same file, read as one
+    assert _ingested("tusz", root, out).failed == []
+    _rewrite_in_place(twin, _one_byte_other)
+    rep = _ingested("tusz", root, out)
+    assert (rep.n_ingested, len(rep.failed)) == (0, 1)
+    assert "CSV_BI" in rep.failed[0] and "letter case" in rep.failed[0]
