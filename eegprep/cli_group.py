@@ -220,6 +220,14 @@ def place_problem(exc: OSError, command: str | None = None) -> str | None:
     return f"{where}{what} ({why}); {todo} and {again_hint(command, in_place=landed(exc))}"
 
 
+def exit_if_stopped() -> None:
+    """Exit as :func:`_stopped` does when a signal came while the current command ran but
+    never reached it: for a command that goes on past its inputs' errors (a file's line), where
+    what the signal became on its way up (a library swallowed it mid-import, leaving a module
+    half made) is taken for a file's error. Call it before the command's summary."""
+    _exit_if_stopped(click.get_current_context())
+
+
 def _exit_if_stopped(ctx: click.Context) -> None:
     """Exit as :func:`_stopped` does when a signal stopped the command, whatever the error it
     became on its way up (a KeyboardInterrupt raised inside a class's creation is a

@@ -23,6 +23,7 @@ from eegprep.cli_group import (
     LocalText,
     OneLineErrors,
     StoreLocation,
+    exit_if_stopped,
     one_line,
     say,
     say_capped,
@@ -554,6 +555,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     res = predict_files(list(files), checkpoint, task=task, corpus=corpus,
                         mains=float(mains) if mains else None, batch_size=batch_size,
                         device=device)  # fmt: skip
+    exit_if_stopped()  # (a signal a library swallowed: its files' lines are no files' errors)
     say_skipped(list(res["failed"]), total=len(files), noun="file", then="each `skipped:` "
                 "line names the file and why; predict them again once fixed")  # fmt: skip
     if res["duplicates"]:  # one line for them all: each recording is predicted once
