@@ -23,6 +23,7 @@ from eegprep.cli_group import (
     LocalText,
     OneLineErrors,
     StoreLocation,
+    exit_if_stopped,
     one_line,
     say,
     say_capped,
@@ -153,6 +154,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
         file_time_limit=file_time_limit,
     )
     report = run_ingest(manifest or corpus, src=src, out=out, config=cfg)  # (signals: the group)
+    exit_if_stopped()  # (a signal a library swallowed: its files' lines are no files' errors)
     if as_json:
         say_lines(strict_json.dumps(report.to_dict(), indent=2).split("\n"))
     else:
@@ -241,6 +243,7 @@ def _left_out_end(readable: Readable, unread: list[str], shown_store: str) -> No
     run, and exit 3 (as an ingest that skipped files); nothing left out: return."""
     if not readable.left_out and not unread:
         return
+    exit_if_stopped()  # (a signal a library swallowed: those reads failed on its damage)
     say_capped("left out", [problem for _, problem in readable.left_out])
     say_capped("left out of the spectrum", unread)
     n = len(readable.left_out)
@@ -286,6 +289,7 @@ def validate(store: str, as_json: bool) -> None:
     from eegprep.store.validate import check_store
 
     result = check_store(store)
+    exit_if_stopped()  # (a signal a library swallowed: what it broke is no damage of the store)
     problems, notes = redact_all(result.problems), redact_all(result.notes)
     if as_json:
         doc = {

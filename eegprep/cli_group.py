@@ -131,7 +131,10 @@ class OneLineErrors(click.Group):
             try:
                 result = self._invoke(ctx)
             except SystemExit as exc:
-                if exc.code in (0, None):
+                # any status but a signal's own: a command that went on past its inputs'
+                # errors (exit 3), or a damage report (validate's 1), may have met a signal a
+                # library swallowed, its items' lines then no items' errors
+                if exc.code not in SIGNAL_STATUSES:
                     _exit_if_stopped(ctx)
                 raise
             _exit_if_stopped(ctx)  # a library swallowed the KeyboardInterrupt: still stopped
@@ -260,6 +263,9 @@ job scheduler or a container stopping."""
 
 EXIT_HANGUP = 129
 """The exit status of a command stopped by SIGHUP (128 + SIGHUP): its terminal was closed."""
+
+SIGNAL_STATUSES = (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_HANGUP)
+"""The statuses a command stopped by a signal ends with (:func:`_stopped`)."""
 
 
 class Terminated(KeyboardInterrupt):

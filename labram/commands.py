@@ -470,6 +470,7 @@ def labram_embed(stores: tuple[str, ...], checkpoint: str, out: str, per_patch: 
     # the stores are opened by the stage, each leaving out the recordings whose index records
     # cannot be read (named with the windows left out), after the checkpoint's checks
     res = embed(list(stores), checkpoint, out, cfg=cfg, device=device)
+    exit_if_stopped()  # (a signal a library swallowed: its recordings' lines are no errors)
     if not is_main_process():
         return
     if as_json:
@@ -673,6 +674,7 @@ def labram_report(run_dirs: tuple[str, ...], html_out: str | None, predict: bool
         for problem in bad[:-1]:
             say(f"error: {one_line(str(problem))}", err=True)
         raise bad[-1]
+    exit_if_stopped()  # (a signal a library swallowed: its folders' lines are no errors)
     say_skipped([str(p) for p in bad], total=len(folders), noun="run folder", then="each "
                 "`skipped:` line names the folder and why (a run still training has no "
                 "results.json yet)")  # fmt: skip
