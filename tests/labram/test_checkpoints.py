@@ -63,6 +63,16 @@ def test_released_tokenizer_layout_loads_strictly():
     assert tok.config == tokenizer_config("base")  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(("size", "depth"), [("base", 12), ("large", 24)])
+def test_tokenizer_presets_export_the_released_layout(size, depth):
+    """A tokenizer built from a preset (not loaded from a file) writes every released key, at
+    its shape: encoder and decoder blocks, both tables, the quantizer's buffers, the heads."""
+    with torch.device("meta"):
+        tok = VQNSPTokenizer(tokenizer_config(size))
+    out = {k: tuple(v.shape) for k, v in to_official(tok).items()}
+    assert out == tokenizer_layout(depth=depth)
+
+
 def test_unexpected_and_missing_keys_are_reported():
     sd = fabricate(LAYOUTS["classifier"](), seed=2)
     sd["blocks.0.attn.extra"] = torch.zeros(1)
