@@ -26,6 +26,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
+from eegprep.base.ragged import even_rows
 from eegprep.base.regular_files import open_regular
 from eegprep.base.resources import doc_path
 from eegprep.base.text import data_lines, end_padding, headless_row, text_encoding
@@ -575,8 +576,12 @@ def _load(
     usecols = _positions(names, used)
     try:
         with _numbers_text(path, dialect) as lines:
+            n_fields = len(names) if names[-1] else None  # (a delimiter ending the names)
+            rows = even_rows(  # (the first row's count is the names', as _layout checked)
+                path, lines, skip=skip, delimiter=dialect.delimiter, header=n_fields, quoted=True
+            )
             values = np.loadtxt(
-                lines,
+                rows,
                 delimiter=dialect.delimiter,
                 skiprows=skip,
                 usecols=usecols,

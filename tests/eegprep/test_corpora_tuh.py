@@ -246,7 +246,7 @@ def test_a_damaged_lbl_line_is_one_line(tmp_path: Path, line: str, match: str) -
 
 def test_a_damaged_tse_row_is_one_line(tmp_path: Path) -> None:
     tse = tmp_path / "aaaaaaac_s001_t000.tse"
-    tse.write_text("version = tse_v1.0.0\n\n0.0000 2.0000 bckg 1.0000\n2.0000 1.5000 seiz\n")
+    tse.write_text("version = tse_v1.0.0\n\n0.0000 2.0000 bckg 1.0000\n2.0000 1.5000 seiz 1.0\n")
     parse = load_parsers()["tuh_csv"]
     header = _header(tmp_path / "aaaaaaac_s001_t000.edf", 10.0)
     with pytest.raises(SourceError, match=r"line 4: the event stops \(1.5 s\) before it starts"):

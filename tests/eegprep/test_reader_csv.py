@@ -204,7 +204,7 @@ def test_errors(tmp_path: Path) -> None:
     check_source_error(
         CsvReader,
         str(truncated),
-        r"line 21 has \d+ fields, expected 33: truncated row\?",
+        r"line 21 has \d+ fields, the header 33: a cut row\?",
         sfreq=500,
     )
     bad = tmp_path / "bad.csv"

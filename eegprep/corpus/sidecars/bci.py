@@ -18,6 +18,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.ragged import even_rows
 from eegprep.base.regular_files import open_regular
 from eegprep.base.strict_json import TINY_SPELLING, UNDERFLOW, underflows
 from eegprep.base.text import headless_row, open_text, text_encoding
@@ -203,7 +204,9 @@ def event_columns_csv(
     try:
         with warnings.catch_warnings():  # (a line at a time, each bounded: a line of junk)
             warnings.simplefilter("ignore", UserWarning)  # numpy: "input contained no data"
-            lines = text_lines(path)
+            lines = even_rows(  # (a stray comma moved the flags after it: another column's)
+                path, text_lines(path), skip=1, delimiter=",", header=first, quoted=True
+            )
             values = np.loadtxt(lines, delimiter=",", skiprows=1, usecols=cols, ndmin=2)
     except ValueError as exc:
         why = bad_row(path, skip=1, delimiter=",", usecols=cols)

@@ -16,6 +16,7 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.ragged import field_counts, uneven
 from eegprep.base.text import headless_row
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
@@ -227,7 +228,8 @@ def conductor_events(
 ) -> tuple[list[list[Any]], list[str]]:
     """MoBI's ``conductor.txt`` (``Time``, ``Event``: the protocol's events on the clock of
     ``eeg.txt``, whose first time is ``t0``) -> events ``[onset s, 0, event, ""]`` and the
-    report's lines. Lines whose first field is no number (a header) are skipped; an event
+    report's lines. Lines whose first field is no number (a header) are skipped; a time with
+    no event, or a tab-separated field past the event, is one line naming it; an event
     before the EEG's first sample or after its last is left out and said; with no EEG time
     (``t0`` None) none can be placed, said."""
     name = shown_path(os.path.basename(path))
@@ -237,8 +239,11 @@ def conductor_events(
     outside: list[str] = []
     for n, line in enumerate(text_lines(path), start=1):
         time, _, label = line.strip().partition("\t" if "\t" in line else " ")
-        if not _NUMBER.fullmatch(time) or not label.strip():
-            continue
+        if not _NUMBER.fullmatch(time):
+            continue  # (a header)
+        counts = field_counts(line, "\t") if "\t" in line else (min(len(line.split()), 2),)
+        if ragged := uneven(counts, (2,), "the header (Time, Event)"):  # (a tab in the event)
+            raise SourceError(path, f"line {n} {ragged}")
         onset = float(time) - t0
         if not 0.0 <= onset <= duration:
             outside.append(f"line {n}")

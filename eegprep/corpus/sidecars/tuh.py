@@ -44,6 +44,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.ragged import field_counts, uneven
 from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
@@ -90,6 +91,7 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
     order = [0, 1, 2, 3]  # cells of channel, start, stop, label: NEDC's order, or the header's
+    head: tuple[int, ...] = ()  # the header's count of cells (a row of another is refused)
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
         if not text:
@@ -101,11 +103,15 @@ def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
             continue
         cells = row_cells(text, comma_or_tab(text))
         names = [c.lower() for c in cells]
+        counts = field_counts(text, comma_or_tab(text), quoted=True)
         if set(names) >= _COLUMNS:  # the column header (maybe once more in the middle of
             order = [names.index(k) for k in _ORDER]  # files put together), its columns
-            continue  # in NEDC's order or another (a spreadsheet's)
+            head = counts  # in NEDC's order or another (a spreadsheet's)
+            continue
         if names[0] == "channel":
             continue  # a column header naming its columns otherwise: NEDC's order
+        if ragged := uneven(counts, head, "the header"):  # (a cell missing moved the others)
+            raise SourceError(path, f"line {n} {ragged}")
         if len(cells) not in (4, 5):
             raise SourceError(
                 path,
@@ -138,6 +144,7 @@ def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
     rows as :func:`_read_tuh_csv` gives them, line numbers included."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
+    first: tuple[int, ...] = ()  # the first row's count of cells
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -147,6 +154,9 @@ def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
             meta["version"] = value.strip()
             continue
         cells = text.split()
+        first = first or (len(cells),)  # (a row of another count: a cell lost, or one more)
+        if ragged := uneven((len(cells),), first, "the first row"):
+            raise SourceError(path, f"line {n} {ragged}")
         if len(cells) not in (3, 4):
             raise SourceError(
                 path,
