@@ -50,8 +50,10 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
     The source, the files its format reads with it (:func:`data_files`), the manifest's
     sidecars that exist now (``[sidecar] suffixes`` and ``files``; their twins in another
     letter case too, which are compared with them: :func:`sidecar_twins`) and the other files
-    its sidecar parser reads (:func:`~eegprep.corpus.sidecars.other_reads`: a MoBI trial's
-    impedance list and ``conductor.txt``).
+    its sidecar parser reads or depends on the presence of
+    (:func:`~eegprep.corpus.sidecars.other_reads`: a MoBI trial's impedance list and
+    ``conductor.txt``, the EDF files a Siena seizure block naming its file only by a prefix
+    could mean).
     """
     path = os.path.join(root, item.relpath)
     found = [path, *data_files(path)]
@@ -61,10 +63,11 @@ def recording_files(manifest: Manifest, root: str, item: SourceItem) -> list[str
             wanted = wanted_sidecars(manifest, root, path, fields)
         except Exception:  # a template error is reported by the task itself
             wanted = []
-        found += existing_sidecars(wanted) + sidecar_twins(wanted)
+        sidecars = existing_sidecars(wanted)
+        found += sidecars + sidecar_twins(wanted)
         try:
             options = sidecar_options(manifest, fields)
-            found += other_reads(manifest.sidecar_parser, path, options)
+            found += other_reads(manifest.sidecar_parser, path, options, sidecars)
         except Exception:  # an option's error: the same, when the parser runs
             pass
     rels = [os.path.relpath(p, root).replace(os.sep, "/") for p in dict.fromkeys(found)]

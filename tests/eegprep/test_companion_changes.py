@@ -357,3 +357,29 @@ def test_a_sidecar_twin_in_another_letter_case_is_judged_again_when_it_changes(
     rep = _ingested("tusz", root, out)
     assert (rep.n_ingested, len(rep.failed)) == (0, 1)
     assert "CSV_BI" in rep.failed[0] and "letter case" in rep.failed[0]
+
+
+def test_an_edf_file_that_appears_beside_a_siena_prefix_block_reingests_its_patient(
+    tmp_path: Path,
+) -> None:
+    """A seizure block naming its file only as ``PN01`` belongs to the patient's one EDF file
+    that the prefix matches; with two, to the one whose start is the block's registration
+    start. A second file that appeared changed which recording the block was of, but
+    re-ingested none: the first stayed listed with the seizure, called current. The files the
+    prefix matches are now in the fingerprint of every recording of the folder."""
+    root, out = write_fixture("siena", tmp_path / "src"), tmp_path / "s.zarr"
+    listed = root / "PN01" / "Seizures-list-PN01.txt"  # (its registration: not PN01-1's start)
+    listed.write_text(listed.read_text().replace("start time:10.15.00", "start time:10.15.01"))
+    assert _ingested("siena", root, out).failed == []
+    rid = next(rid for rid, m in _listed(out).items() if m["source"] == "PN01/PN01-1.edf")
+    assert open_store(out).recording(rid).labels["n_seizures"] == 1  # (the one file matched)
+    other = write_fixture("siena", tmp_path / "other", seed=1) / "PN00" / "PN00-1.edf"
+    (root / "PN01" / "PN01-2.edf").write_bytes(other.read_bytes())
+    rep = _ingested("siena", root, out)
+    assert (rep.n_ingested, rep.n_current, rep.failed) == (2, 3, [])  # PN01-1, and PN01-2
+    assert open_store(out).recording(rid).labels["n_seizures"] == 0
+    assert "PN01/PN01-2.edf" in _files_of(_listed(out)[rid])
+    (root / "PN01" / "PN01-2.edf").unlink()
+    rep = _ingested("siena", root, out)
+    assert (rep.n_ingested, rep.n_current) == (1, 3)
+    assert open_store(out).recording(rid).labels["n_seizures"] == 1

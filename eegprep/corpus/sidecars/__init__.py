@@ -11,12 +11,14 @@ returns a :class:`SidecarResult` or raises :class:`~eegprep.base.errors.SourceEr
 file.
 
 A parser that reads files besides its sidecars and the recording (a MoBI trial's
-``conductor.txt`` and impedance list, found beside ``eeg.txt`` by its options) registers with
-them a function naming those files, ``reads(path, options) -> [existing absolute paths]``
+``conductor.txt`` and impedance list, found beside ``eeg.txt`` by its options), or whose result
+depends on which files a folder holds (a Siena seizure block naming its file only as ``PN00-``
+belongs to whichever EDF files of the patient's folder the prefix matches), registers with it a
+function naming those files, ``reads(path, options, sidecars) -> [existing absolute paths]``
 (:func:`register`'s ``reads``), and finds them by that same function: the recording's
 fingerprint (:func:`eegprep.corpus.sources.recording_files`) takes in every file it names, so
-that a change to any of them re-ingests the recording, and one that is not named is never
-read.
+that a change to any of them, or one more or one fewer, re-ingests the recording, and one that
+is not named is never read.
 """
 
 from __future__ import annotations
@@ -74,10 +76,11 @@ class SidecarResult:
 SidecarParser = Callable[[list[str], Header, dict[str, Any]], SidecarResult]
 SIDECAR_PARSERS: dict[str, SidecarParser] = {}
 
-SidecarReads = Callable[[str, dict[str, Any]], list[str]]
-"""``reads(path, options)``: the files (absolute, existing) that a parser reads for the
-recording at ``path`` besides its sidecars and the recording itself, with the manifest's
-``[sidecar.options]`` (path fields filled in)."""
+SidecarReads = Callable[[str, dict[str, Any], list[str]], list[str]]
+"""``reads(path, options, sidecars)``: the files (absolute, existing) that a parser reads, or
+whose presence its result depends on, for the recording at ``path`` besides its sidecars and
+the recording itself, with the manifest's ``[sidecar.options]`` (path fields filled in) and
+the recording's existing sidecar files ``sidecars`` (as the parser is given them)."""
 SIDECAR_READS: dict[str, SidecarReads] = {}
 
 # Modules that register parsers, one per corpus family; imported when the registry is first used.
@@ -108,8 +111,9 @@ def register(
     return deco
 
 
-def other_reads(name: str, path: str, options: dict[str, Any]) -> list[str]:
-    """The files the parser ``name`` reads for the recording at ``path`` besides its sidecars
-    and the recording (:data:`SidecarReads`); none for a parser that declares none."""
+def other_reads(name: str, path: str, options: dict[str, Any], sidecars: list[str]) -> list[str]:
+    """The files the parser ``name`` reads, or depends on the presence of, for the recording
+    at ``path`` besides its ``sidecars`` and the recording (:data:`SidecarReads`); none for a
+    parser that declares none."""
     reads = (SIDECAR_READS if name in load_parsers() else {}).get(name)
-    return [] if reads is None else reads(path, options)
+    return [] if reads is None else reads(path, options, sidecars)

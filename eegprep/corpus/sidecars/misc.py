@@ -148,7 +148,7 @@ def _first_time(path: str, skip: int) -> float | None:
     return None
 
 
-def mobi_files(path: str, options: dict[str, Any]) -> list[str]:
+def mobi_files(path: str, options: dict[str, Any], sidecars: list[str]) -> list[str]:
     """The files :func:`mobi_joints` reads beside the trial's ``eeg.txt`` at ``path``, besides
     ``joints.txt``: its impedance list (:func:`impedance_list`) and its ``events_file``
     (:func:`events_file`), those that are there. They enter the recording's fingerprint."""

@@ -133,32 +133,64 @@ def _start_of_day(header: Header) -> float | None:
     return None if m is None else float(int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3]))
 
 
-def _belongs(block: SeizureBlock, header: Header, stem: str, folder: str) -> bool:
+def _belongs(block: SeizureBlock, header: Header, stem: str, listed: list[str]) -> bool:
+    """Whether ``block`` names the recording ``stem``: by its name, or by a prefix
+    (``PN00-``) that matches it alone among the EDF files ``listed`` (:func:`prefix_files`),
+    or it and others where the block's registration starts when the recording does."""
     name = _norm(block.file)
     if name == stem:
         return True
-    if not re.fullmatch(r"PN\d\d-?", name):
+    if not _PREFIX.fullmatch(name):
         return False
-    stems = [_norm(f) for f in os.listdir(folder) if f.lower().endswith(".edf")]
-    candidates = [s for s in stems if s.startswith(name)]
+    candidates = [s for s in map(_norm, map(os.path.basename, listed)) if s.startswith(name)]
     if candidates == [stem]:
         return True
     return stem in candidates and block.reg_start == _start_of_day(header)
 
 
-@register("siena_seizures")
+_PREFIX = re.compile(r"PN\d\d-?")
+"""A block's file named by its patient alone (``PN01.edf``, ``PN11-.edf``: no file number)."""
+
+
+def prefix_files(folder: str, blocks: list[SeizureBlock]) -> list[str]:
+    """The EDF files of ``folder`` (sorted paths) that a block among ``blocks`` naming its file
+    only by a prefix (``PN00-``) could mean: which recording such a block belongs to depends on
+    them, so they enter the fingerprint of every recording of the folder (one that appears or
+    goes re-ingests them); none where every block names its file whole."""
+    prefixes = {name for name in (_norm(b.file) for b in blocks) if _PREFIX.fullmatch(name)}
+    if not prefixes:
+        return []
+    names = sorted(f for f in os.listdir(folder) if f.lower().endswith(".edf"))
+    return [os.path.join(folder, f) for f in names if _norm(f).startswith(tuple(prefixes))]
+
+
+def siena_listing(path: str, options: dict[str, Any], sidecars: list[str]) -> list[str]:
+    """:func:`prefix_files` of the recording at ``path``'s folder for the blocks of its seizure
+    lists ``sidecars`` (:data:`~eegprep.corpus.sidecars.SidecarReads`); none where a list
+    cannot be read (the parser says why)."""
+    try:
+        blocks = [b for s in sidecars for b in read_seizure_list(s)]
+        return prefix_files(os.path.dirname(path), blocks)
+    except (SourceError, OSError):
+        return []
+
+
+@register("siena_seizures", reads=siena_listing)
 def siena_seizures(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Seizure events of one Siena recording from its patient's seizure list.
 
     Each event is ``[onset s, duration s, "seizure", ""]``; the recording label ``n_seizures``
-    counts them. A recording that no block names is reported as a problem.
+    counts them. A recording that no block names is reported as a problem. A block naming its
+    file only by a prefix is matched among the folder's EDF files (:func:`prefix_files`, in
+    the recording's fingerprint).
     """
     stem = _norm(os.path.basename(header.path))
-    folder = os.path.dirname(header.path)
+    lists = [(path, read_seizure_list(path)) for path in sidecars]
+    listed = prefix_files(os.path.dirname(header.path), [b for _, bs in lists for b in bs])
     result = SidecarResult()
-    for path in sidecars:
-        for b in read_seizure_list(path):
-            if not _belongs(b, header, stem, folder):
+    for path, blocks in lists:
+        for b in blocks:
+            if not _belongs(b, header, stem, listed):
                 continue
             onset, duration = _seizure_span(path, b, header.sidecar_duration)
             # one ending after the recording is cut and reported by the one rule of events
