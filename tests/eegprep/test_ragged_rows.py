@@ -123,3 +123,22 @@ def test_a_ragged_joints_row_is_one_line(tmp_path: Path) -> None:
     path.write_text("h1\nh2\n0.0 1 2\n0.1 1 2 3\n0.2 1 2\n")
     with pytest.raises(SourceError, match=r"joints\.txt: .*line 4 has 4 fields, the first row 3"):
         _read_table(str(path), 2)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("100 1\n200 2 7\n", r"line 2 has 3 fields, the first row 2: a stray delimiter"),
+    ("100 1 7\n200 2\n", r"line 1 has 3 fields, a marker row \(sample, code\) 2"),
+    ("100 1\n200\n300 3\n", r"line 2 has 1 field, the first row 2: a cut row"),
+])  # fmt: skip
+def test_a_ragged_marker_row_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    """Emobrain's ``.bdf.mrk`` (``<sample> [<code>]``): a third field was passed over, and a
+    code missing from one row among coded rows stored a trigger of no code."""
+    path = tmp_path / "x.bdf.mrk"
+    path.write_text("100 1\n200 2 \n300 3\n")
+    header = Header(path=str(tmp_path / "x.bdf"), reader="edf",
+                    signals=(Signal("Fp1", 100.0, 1000, "uV", 1.0),), duration=10.0)  # fmt: skip
+    parse = load_parsers()["marker_file"]
+    assert [e[2] for e in parse([str(path)], header, {}).events] == [f"trigger/{k}" for k in "123"]
+    path.write_text(text)
+    with pytest.raises(SourceError, match=r"x\.bdf\.mrk: " + message):
+        parse([str(path)], header, {})

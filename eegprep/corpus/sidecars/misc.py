@@ -53,6 +53,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     prefix = str(options.get("prefix", "trigger"))
     out = SidecarResult()
     skipped: list[str] = []  # lines after the first position that hold none
+    first: tuple[int, ...] = ()  # the first position row's count of fields
     for number, line in enumerate(text_lines(path), start=1):
         tokens = line.replace(",", " ").split()
         if not tokens or not _NUMBER.fullmatch(tokens[0]):
@@ -60,6 +61,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
                 skipped.append(f"line {number} {line.strip()[:30]!r}")
             continue
         _check_no_decimal_comma(path, number, line)
+        first = _marker_fields(path, number, tokens, first)
         pos = float(tokens[0])
         if tokens[0].lstrip("+-").isdigit() and abs(int(tokens[0])) > 2**53:
             raise SourceError(
@@ -82,6 +84,17 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
         )
     out.on_samples = unit == "samples" and not _samples_count_the_clock(header)
     return out
+
+
+def _marker_fields(path: str, number: int, tokens: list[str], first: tuple[int, ...]) -> tuple[int]:
+    """The count of fields of a marker row (``<sample> [<code>]``), refused in one line naming
+    its line where it is more than two (a third was passed over unsaid) or not the first
+    row's (``first``; a code missing from one row)."""
+    expected = first or (min(len(tokens), 2),)
+    said = "the first row" if first else "a marker row (sample, code)"
+    if ragged := uneven((len(tokens),), expected, said):
+        raise SourceError(path, f"line {number} {ragged}")
+    return (len(tokens),)
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s+\S")
