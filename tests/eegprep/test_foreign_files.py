@@ -47,7 +47,9 @@ def test_a_row_with_an_extra_field_is_not_called_truncated(tmp_path: Path) -> No
 
     path = tmp_path / "table.csv"
     path.write_text("Fp1,Fp2\n1,2\n3,,4\n5,6\n")
-    with pytest.raises(SourceError, match=r"line 3 has 3 fields, expected 2: a stray delimiter\?$"):
+    with pytest.raises(
+        SourceError, match=r"line 3 has 3 fields, the header 2: a stray delimiter\? fix the file$"
+    ):
         CsvReader.read_header(str(path), sfreq=100)
 
 
