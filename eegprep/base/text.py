@@ -159,7 +159,7 @@ def headless_row(cells: Sequence[str]) -> str | None:
     column names were read as, for a message that says what to give instead; None where some
     cell is a name (or there are none)."""
     found = [c.strip().strip('"').strip() for c in cells]
-    if not found or not all(_ascii_number(c) for c in found):
+    if not found or not all(ascii_number(c) for c in found):
         return None
     shown = ", ".join(f"{float(c):.6g}" for c in found[:4]) + (", ..." if len(found) > 4 else "")
     return (
@@ -168,8 +168,9 @@ def headless_row(cells: Sequence[str]) -> str | None:
     )
 
 
-def _ascii_number(text: str) -> bool:
-    """Whether ``text`` is a number written in ASCII (not ``1_5``, not other scripts' digits)."""
+def ascii_number(text: str) -> bool:
+    """Whether ``text`` is a number written in ASCII, as numpy's parser reads one (Python's
+    ``float`` also takes ``1_5`` and other scripts' digits, which numpy refuses)."""
     if not text or not text.isascii() or "_" in text:
         return False
     try:
@@ -213,5 +214,5 @@ def _row_fields(line: str) -> list[str]:
 
 def _numbers_row(cells: list[str]) -> bool:
     """Whether two thirds or more of ``cells`` are numbers (``-1,5`` too), one at least."""
-    n = sum(_ascii_number(c.replace(",", ".")) for c in cells)
+    n = sum(ascii_number(c.replace(",", ".")) for c in cells)
     return n >= 1 and 3 * n >= 2 * len(cells)

@@ -29,7 +29,13 @@ from eegprep.base.files import FileVersion, file_version
 from eegprep.base.ragged import even_rows
 from eegprep.base.regular_files import open_regular
 from eegprep.base.resources import doc_path
-from eegprep.base.text import data_lines, end_padding, headless_row, text_encoding
+from eegprep.base.text import (
+    ascii_number,
+    data_lines,
+    end_padding,
+    headless_row,
+    text_encoding,
+)
 from eegprep.base.validation import check_choice, invalid_value
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
@@ -382,7 +388,7 @@ def _layout(
 
     first = split(_uncommented(head[-1]))
     names = list(opts["channel_names"]) if opts["channel_names"] else split(head[0])
-    if comments and not opts["channel_names"] and all(map(_is_number, names)):
+    if comments and not opts["channel_names"] and all(map(ascii_number, names)):
         at, comment = comments[-1]
         commented = _commented_names(comment, delimiter, split)
         if len(commented) == len(names):  # (the names line was a data row: numbers only)
@@ -483,7 +489,7 @@ def _select(
     value missing from the first row does not make it text (the row is then refused, naming
     the line and the column, as any row missing a sample is)."""
     first = [next((row[i] for row in rows if row[i]), "") for i in range(len(names))]
-    numeric = {n: _is_number(v) for n, v in zip(names, first, strict=True)}
+    numeric = {n: ascii_number(v) for n, v in zip(names, first, strict=True)}
     special = [opts.get("time_column"), *opts["event_columns"], opts.get("marker_column")]
     special = [n for n in special if n]
     for name in [*opts["columns"], *special, *opts["drop"]]:
@@ -523,18 +529,6 @@ def _not_found(opts: dict[str, Any], name: str, names: list[str]) -> str:
     return f"column {name!r} not found; columns in the file: {', '.join(names)}.{hint}"
 
 
-def _is_number(text: str) -> bool:
-    """Whether numpy's parser reads ``text`` as a number (Python's ``float`` also takes
-    ``1_000`` and digits of other scripts, which numpy refuses)."""
-    if not text.isascii() or "_" in text:
-        return False
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _positions(names: list[str], used: list[str]) -> list[int]:
     """Column positions of ``used``: a repeated name takes its next occurrence in the file, so
     that a repeated label keeps its own samples (channel mapping keeps the first)."""
@@ -554,7 +548,7 @@ def _decimal_comma(delimiter: str | None, rows: list[list[str]]) -> bool:
     if delimiter == ",":
         return False
     return any(
-        "," in v and not _is_number(v) and _is_number(v.replace(",", "."))
+        "," in v and not ascii_number(v) and ascii_number(v.replace(",", "."))
         for row in rows
         for v in row
     )
@@ -680,7 +674,7 @@ def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols:
                 n = counted(len(fields), "field")
                 return f"line {number} has {n}, expected {len(names)}: {why}"
             for i in usecols:
-                if not _is_number(fields[i]):
+                if not ascii_number(fields[i]):
                     return f"line {number}, column {names[i]!r}: {fields[i]!r} is not a number"
     return "a data row cannot be parsed as numbers"
 

@@ -3,8 +3,9 @@
 A SIGHUP (SIGTERM, Ctrl-C) raised while a module is being imported inside the per-item work can
 be caught and dropped by the library on its way up, leaving the module half made; the next use
 fails, and the command's per-item handler takes that for the item's own error. `labram
-predict` then said `skipped: FILE: internal error ...` and exited 3 (tests/labram/
-test_predict_swallowed_signal.py); `eegprep validate` would have listed damage the store does
+predict` then said `skipped: rec.edf: internal error AttributeError: module 'numpy' has no
+attribute 'matrix'` and exited 3 (found by tests/labram/test_interrupt_sweep.py's predict case,
+SIGHUP after 0.35 s); `eegprep validate` would have listed damage the store does
 not have and exited 1, `eegprep ingest` counted files failed, `labram embed` recordings left
 out. Each now ends as a stopped command: its one ``error: stopped`` line and 128 + the
 signal's number, before any summary of items that the signal, not the input, broke. The group
@@ -121,3 +122,17 @@ def test_the_group_reports_the_stop_for_any_status_but_a_signals(
     monkeypatch.setattr("eegprep.store.validate.check_store", check_store)
     (tmp_path / "s.zarr").mkdir()
     _stopped(*_invoke(eegprep_cli, ["validate", tmp_path / "s.zarr"]))
+
+
+def test_predict_reports_the_stop_not_skipped_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = "rec.edf: internal error AttributeError: module 'numpy' has no attribute 'matrix'"
+    res = {"failed": [line], "recordings": [], "duplicates": []}
+    monkeypatch.setattr("labram.stages.predict.predict_files", _results(True, res))
+    rec, ckpt = tmp_path / "rec.edf", tmp_path / "best.pt"
+    rec.write_bytes(b"")
+    ckpt.write_bytes(b"")
+    code, output = _invoke(labram_cli, ["predict", rec, "--checkpoint", ckpt, "--device", "cpu"])
+    _stopped(code, output)
+    assert "skipped" not in output, output

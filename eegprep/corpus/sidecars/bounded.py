@@ -20,7 +20,7 @@ from collections.abc import Generator, Iterator
 from typing import TextIO
 
 from eegprep.base.errors import SourceError
-from eegprep.base.text import data_lines, end_padding, open_text
+from eegprep.base.text import data_lines, editor_lines, end_padding, open_text
 from eegprep.base.wording import counted
 from eegprep.readers import event_count
 
@@ -45,6 +45,22 @@ def text_lines(path: str, *, newline: str | None = None) -> Generator[str, None,
     """
     with open_text(path, newline=newline) as fh:
         yield from end_padding(_bounded(path, fh))
+
+
+def statement_lines(path: str) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line of ``path`` that is neither blank nor a ``#``
+    comment, stripped, numbered as an editor numbers them (a CR alone ends a line too), read
+    by :func:`text_lines`; a file that cannot be read is one :class:`SourceError`."""
+    try:
+        n = 0
+        for raw in text_lines(path):
+            for line in editor_lines(raw):
+                n += 1
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    yield n, text
+    except OSError as exc:
+        raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
 
 
 def _bounded(path: str, fh: TextIO) -> Iterator[str]:
@@ -117,4 +133,4 @@ def check_rows(path: str, n_rows: int, line: int) -> None:
         )
 
 
-__all__ = ["MAX_LINE_CHARS", "bad_row", "check_rows", "data_line", "text_lines"]
+__all__ = ["MAX_LINE_CHARS", "bad_row", "check_rows", "data_line", "statement_lines", "text_lines"]

@@ -18,10 +18,9 @@ from typing import Any
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.shown_text import shown_path
-from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
-from eegprep.corpus.sidecars.bounded import text_lines
+from eegprep.corpus.sidecars.bounded import statement_lines
 from eegprep.corpus.sidecars.cells import finite_number
 from eegprep.readers.base import Header
 
@@ -199,20 +198,6 @@ def read_time_txt(path: str) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def _text_lines(path: str) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of each line that is neither blank nor a ``#`` comment."""
-    try:
-        n = 0
-        for raw in text_lines(path):
-            for line in editor_lines(raw):
-                n += 1
-                text = line.strip()
-                if text and not text.startswith("#"):
-                    yield n, text
-    except OSError as exc:
-        raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
-
-
 _MAX_STATEMENT_CHARS = 1 << 20
 """The longest list accepted (about 100,000 sample numbers): SEED has 15 clips."""
 
@@ -221,7 +206,7 @@ def _statements(path: str) -> Iterator[tuple[int, str]]:
     """``(first line, text)`` of each statement of ``path``: a line, or the lines of a list
     from its ``[`` to its ``]`` joined by blanks."""
     first, held = 0, ""
-    for n, text in _text_lines(path):
+    for n, text in statement_lines(path):
         first, held = (first, f"{held} {text}") if held else (n, text)
         if "[" in held and "]" not in held:
             if len(held) > _MAX_STATEMENT_CHARS:

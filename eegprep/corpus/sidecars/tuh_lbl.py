@@ -28,12 +28,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from eegprep.base.errors import SourceError
-from eegprep.base.text import editor_lines
-from eegprep.corpus.sidecars.bounded import check_rows, text_lines
+from eegprep.corpus.sidecars.bounded import check_rows, statement_lines
 from eegprep.corpus.sidecars.cells import strict_number
 
 LBL_SUFFIXES = (".lbl", ".lbl_bi", ".lbl_agg")
@@ -77,7 +75,7 @@ def read_lbl(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     montage: dict[int, str] = {}
     symbols: dict[int, dict[int, str]] = {}
     pending: list[Pending] = []
-    for n, text in _lines(path):
+    for n, text in statement_lines(path):
         m = _KEY.match(text)
         if m is None:
             raise SourceError(path, f"line {n}: expected KEY = VALUE; got {_shown(text)}")
@@ -102,20 +100,6 @@ _NO_LABELS = (
     'recording, background (bckg) included, so none is no label, not "no event"; '
     "re-download the file"
 )
-
-
-def _lines(path: str) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of each line that is neither blank nor a ``#`` comment."""
-    try:
-        n = 0
-        for raw in text_lines(path):
-            for line in editor_lines(raw):
-                n += 1
-                text = line.strip()
-                if text and not text.startswith("#"):
-                    yield n, text
-    except OSError as exc:
-        raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
 
 
 def _montage(path: str, n: int, value: str) -> tuple[int, str]:
