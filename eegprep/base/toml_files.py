@@ -1,21 +1,20 @@
 """Reading a user's TOML file (a manifest, the corpus folders, a training config) with one
 line of error for every way it can fail: missing, a folder, a pipe or device, too large,
-unreadable (:mod:`eegprep.base.user_files`), not UTF-8, not TOML, or holding a number that is
-not zero yet a float reads as 0 (``1e-400``: tomllib takes it as ``0.0``, a value nobody
-wrote; :func:`eegprep.base.strict_json.underflows`). A UTF-8 byte-order mark at the start is
-skipped."""
+unreadable, not UTF-8 (nor UTF-16 with its byte-order mark) (:mod:`eegprep.base.user_files`),
+not TOML, or holding a number that is not zero yet a float reads as 0 (``1e-400``: tomllib
+takes it as ``0.0``, a value nobody wrote; :func:`eegprep.base.strict_json.underflows`).
+A file as Windows tools save it (a byte-order mark, ``\\r\\n`` line ends, a Ctrl-Z ending it)
+reads as the plain UTF-8 file."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.strict_json import UNDERFLOW, underflows
-from eegprep.base.text import DOS_END
-from eegprep.base.user_files import read_user_file
+from eegprep.base.user_files import read_user_text
 
 
 class TomlUnderflowError(ValueError):
@@ -79,23 +78,16 @@ def load_toml(path: str | Path, what: str, error: type[UsageError] = ConfigError
     from eegprep.base.path_limits import shown_path
 
     p = Path(path)
-    raw = read_user_file(p, what, error)
+    # A byte-order mark (UTF-8 or UTF-16, as Windows editors save), \r\n line ends and a Ctrl-Z
+    # ending it (a DOS tool's end of text) are no part of the document (:func:`user_text`).
+    text = read_user_text(p, what, error)
     named = shown_path(str(p))  # (a newline in the path escaped: a space named another file)
     try:
-        # A byte-order mark, which Windows editors write at the start of UTF-8 files, is no part
-        # of the document; tomllib would call it an 'Invalid statement (at line 1, column 1)'.
-        # A Ctrl-Z ending it (a DOS tool's end of text) is none either (:data:`DOS_END`).
-        return loads_toml(raw.decode("utf-8").removeprefix("\ufeff").removesuffix(DOS_END))
-    except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start : exc.start + 1].hex()
-        raise error(
-            f"{named}: not UTF-8 text (byte 0x{bad} at byte offset {exc.start}): save the {what} "
-            "as UTF-8"
-        ) from None
+        return loads_toml(text)
     except TomlUnderflowError as exc:
         raise error(f"{named}: {exc}: write 0, or a number a float holds") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # (nested deeper than it recurses)
-        bare = re.search(rb"\r(?!\n)", raw) is not None  # (classic Mac OS line ends)
+        bare = "\r" in text  # (classic Mac OS line ends; every \r\n is \n by now)
         hint = (
             f": its lines end in \\r alone, which TOML does not allow: save the {what} with "
             "\\n line ends"

@@ -2,6 +2,10 @@
 ``--splits`` file, the files of a run folder or beside a checkpoint): a regular file of at most
 :data:`USER_FILE_LIMIT` bytes (or the caller's limit), or one line of error naming it.
 
+A settings file as Windows tools save it reads as the plain UTF-8 file (:func:`read_user_text`):
+a UTF-8 or UTF-16 byte-order mark (Notepad, Excel's "Unicode Text"), ``\\r\\n`` line ends and a
+Ctrl-Z ending it (a DOS tool's end of text) are no part of its text.
+
 A FIFO (``mkfifo``) or a device (``/dev/zero``) would block the command forever or fill
 its memory, and a file of gigabytes is not a settings file: each is refused before a byte is
 read. The file is opened without blocking and checked through its open descriptor, so a path
@@ -10,6 +14,7 @@ swapped for a pipe between a check and the read cannot hang the command either.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from collections.abc import Callable
@@ -19,6 +24,7 @@ from typing import BinaryIO
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import special_kind
 from eegprep.base.path_limits import shown_path
+from eegprep.base.text import DOS_END, line_at
 from eegprep.base.unchanged_reads import unchanged_while_read
 
 USER_FILE_LIMIT = 16 * 2**20
@@ -55,6 +61,54 @@ def read_user_file(
     if len(raw) > limit:  # (grown since it was opened)
         raise _too_large(path, what, limit, error)
     return raw
+
+
+def read_user_text(
+    path: str | os.PathLike[str],
+    what: str,
+    error: type[UsageError] = ConfigError,
+    *,
+    limit: int = USER_FILE_LIMIT,
+) -> str:
+    """The text of the ``what`` at ``path`` (:func:`read_user_file`), as :func:`user_text`
+    decodes it."""
+    return user_text(read_user_file(path, what, error, limit=limit), path, what, error)
+
+
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def user_text(
+    raw: bytes, path: str | os.PathLike[str], what: str, error: type[UsageError] = ConfigError
+) -> str:
+    """``raw``, the bytes of the ``what`` at ``path``, as the text its user wrote: UTF-8, or
+    UTF-16 where a byte-order mark starts it; the mark, the Ctrl-Z ending it and the ``\\r``
+    of each ``\\r\\n`` left out (a ``\\r`` alone kept: JSON reads it as blank space, TOML
+    refuses it). ``error`` with one line naming the file and the line an editor shows of the
+    first byte that is no character of its encoding, or of a NUL byte (a binary file)."""
+    encoding = "utf-16" if raw[:2] in _UTF16_MARKS else "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = _line_of_byte(exc.object, exc.start, encoding)  # (after a UTF-8 mark: its own)
+        if encoding == "utf-16":
+            problem = f"not UTF-16 text, as its byte-order mark says (line {line})"
+        else:
+            bad = exc.object[exc.start : exc.start + 1].hex()
+            problem = f"not UTF-8 text (byte 0x{bad} on line {line})"
+        raise error(f"{_named(path)}: {problem}: save the {what} as UTF-8") from None
+    if "\0" in text:
+        line = line_at(text, text.index("\0"))
+        raise error(
+            f"{_named(path)}: a NUL byte on line {line}: a binary file, not a {what} of text"
+        )
+    return text.rstrip(DOS_END).replace("\r\n", "\n")
+
+
+def _line_of_byte(raw: bytes, at: int, encoding: str) -> int:
+    """The line (from 1, as an editor numbers them) of the byte at offset ``at`` of ``raw``."""
+    before = raw[:at].decode(encoding, errors="replace")
+    return line_at(before, len(before))
 
 
 def open_user_file(

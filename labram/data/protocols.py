@@ -38,7 +38,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.files import write_atomically
 from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import sealed, unsealed
-from eegprep.base.user_files import read_user_file
+from eegprep.base.user_files import read_user_text
 from eegprep.base.validation import check_choice, check_min, invalid_value
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.reader import Store
@@ -553,10 +553,10 @@ def read_splits(path: str | Path, task: Task, table: TaskWindows) -> dict[str, A
     is read as before), the task and the stores' subjects, its subject keys as labram compares
     them (:func:`~labram.data.subjects.subject_key`)."""
     path = Path(path)
-    raw = read_user_file(path, "splits file", UsageError)
+    text = read_user_text(path, "splits file", UsageError)  # (as Notepad saved it too)
     try:
-        rec = strict_json.loads(raw.decode("utf-8"))
-    except ValueError as exc:  # (UnicodeDecodeError too)
+        rec = strict_json.loads(text)
+    except ValueError as exc:
         raise UsageError(f"{shown_path(path)}: unreadable splits file ({exc})") from exc
     if isinstance(rec, dict):  # (a changed subject key: one line, not another split)
         rec = unsealed(path, rec)

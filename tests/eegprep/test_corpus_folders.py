@@ -29,7 +29,7 @@ def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"\xff\xfe[corpora]\n", "not UTF-8 text (byte 0xff at byte offset 0)"),
+        (b"[corpora]\n\xff\xfe\n", "not UTF-8 text (byte 0xff on line 2)"),
         (b"[corpora]\ntuh = \n", "not valid TOML"),
         (b"[corpora]\ntuh = 5\n", "corpora.tuh must be a folder in quotes"),
         (b'[corpora]\ntuh = ""\n', "corpora.tuh must be a folder in quotes"),

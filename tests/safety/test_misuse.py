@@ -152,7 +152,7 @@ def test_out_in_a_read_only_folder(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b'name = "mine"\ntitle = "caf\xe9"\n', "not UTF-8 text (byte 0xe9 at byte offset 26)"),
+        (b'name = "mine"\ntitle = "caf\xe9"\n', "not UTF-8 text (byte 0xe9 on line 2)"),
         (b'name = "mine"\ntitle = \n', "not valid TOML"),
         (b"name = " + b"[" * 5000 + b"]" * 5000 + b"\n", "not valid TOML"),  # nested too deep
     ],
