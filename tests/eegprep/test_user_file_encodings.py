@@ -86,14 +86,21 @@ VARIANTS: dict[str, Callable[[str], bytes]] = {
 }
 
 
+def _placed(kind: str, tmp: Path) -> tuple[str, Path, Callable[[Path, pytest.MonkeyPatch], Any]]:
+    """:func:`_kind`'s text and reader, and the path the file of ``kind`` is written to (its
+    folder made)."""
+    text, name, read = _kind(kind, tmp)
+    path = tmp / "in" / name
+    path.parent.mkdir()
+    return text, path, read
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_file_saved_by_windows_tools_reads_as_the_plain_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, variant: str
 ) -> None:
-    text, name, read = _kind(kind, tmp_path)
-    path = tmp_path / "in" / name
-    path.parent.mkdir()
+    text, path, read = _placed(kind, tmp_path)
     path.write_bytes(text.encode())
     plain = read(path, monkeypatch)
     path.write_bytes(VARIANTS[variant](text))
@@ -105,13 +112,11 @@ def test_cr_line_ends_read_as_the_plain_file_or_say_how_to_save_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """JSON takes ``\\r`` as blank space; TOML allows no ``\\r`` alone (one line)."""
-    text, name, read = _kind(kind, tmp_path)
-    path = tmp_path / "in" / name
-    path.parent.mkdir()
+    text, path, read = _placed(kind, tmp_path)
     path.write_bytes(text.encode())
     plain = read(path, monkeypatch)
     path.write_bytes(text.replace("\n", "\r").encode())
-    if name.endswith(".json"):
+    if path.suffix == ".json":
         assert read(path, monkeypatch) == plain
         return
     line = _refusal(path, read, monkeypatch)
@@ -141,9 +146,7 @@ BROKEN_LINES = {
 def test_a_broken_file_is_one_line_naming_it_and_the_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, broken: str
 ) -> None:
-    _, name, read = _kind(kind, tmp_path)
-    path = tmp_path / "in" / name
-    path.parent.mkdir()
+    _, path, read = _placed(kind, tmp_path)
     data, line_number = BROKEN_LINES[broken]
     path.write_bytes(data)
     line = _refusal(path, read, monkeypatch)
@@ -155,9 +158,7 @@ def test_a_broken_file_is_one_line_naming_it_and_the_line(
 def test_a_file_that_is_none_is_refused_before_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, what: str
 ) -> None:
-    _, name, read = _kind(kind, tmp_path)
-    path = tmp_path / "in" / name
-    path.parent.mkdir()
+    _, path, read = _placed(kind, tmp_path)
     if what == "a folder":
         path.mkdir()
     elif what == "a FIFO":
