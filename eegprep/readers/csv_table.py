@@ -12,13 +12,12 @@ read one file at once (each parses it once).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import difflib
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +25,10 @@ import numpy as np
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import FileVersion, file_version
-from eegprep.base.ragged import even_rows
 from eegprep.base.regular_files import open_regular
 from eegprep.base.resources import doc_path
 from eegprep.base.text import (
     ascii_number,
-    data_lines,
     end_padding,
     headless_row,
     text_encoding,
@@ -62,6 +59,13 @@ from eegprep.readers.csv_file_checks import (
     last_line_warning,
     utf16_encoding,
 )
+from eegprep.readers.csv_rows import (
+    Dialect,
+    bad_row,
+    parse_rows,
+    row_lines,
+    uncommented,
+)
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.rounded_rate import rate_of_span, rounded_note, written_step
 
@@ -84,24 +88,6 @@ _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SNIFF = ("\t", ",", ";")
 _TABLE_CACHE_SIZE = 2
 MANIFEST_DOC = doc_path("docs/manifest-format.md")
-
-
-@dataclass(frozen=True)
-class _Dialect:
-    """How a table's text is written.
-
-    ``encoding``: :func:`~eegprep.base.text.text_encoding`'s; ``delimiter``: the field
-    separator, None for runs of blanks; ``decimal_comma``: numbers written ``-1,5`` (European
-    spreadsheet exports, fields separated by ``;`` or tabs). A line of blanks alone (spaces,
-    tabs) is no row wherever it stands, as an empty line is none.
-    """
-
-    encoding: str
-    delimiter: str | None
-    decimal_comma: bool = False
-    skip: int = 0
-    """Lines before the first data row: ``header_lines``, the blank lines after them, the
-    column-name line (unless ``channel_names`` gives the names)."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +245,7 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     encoding = utf16_encoding(path) or text_encoding(path)  # Latin-1 exports (0xB5 for µ) too
     check_line_lengths(path)
     names, delimiter, rows, skip = _layout(path, opts, encoding)
-    dialect = _Dialect(encoding, delimiter, _decimal_comma(delimiter, rows), skip)
+    dialect = Dialect(encoding, delimiter, _decimal_comma(delimiter, rows), skip)
     if dialect.decimal_comma:
         rows = [[v.replace(",", ".") for v in row] for row in rows]
     used, signal_names, dropped = _select(path, opts, names, rows)
@@ -367,7 +353,7 @@ def _layout(
 ) -> tuple[list[str], str | None, list[list[str]], int]:
     """Column names, delimiter (None: whitespace), the fields of the first data rows (up to
     :data:`_SAMPLE_ROWS`, blank lines left out; fields quoted as CSV quotes them) and the
-    lines before the first of them (:attr:`_Dialect.skip`), the file read as ``encoding``
+    lines before the first of them (:attr:`Dialect.skip`), the file read as ``encoding``
     (:func:`~eegprep.base.text.text_encoding`). Blank lines (empty, or spaces and tabs alone)
     after the ``header_lines`` and before the column names or the first data row are passed
     over, as every reader of tables passes them, and so are comment lines (``#`` first) before
@@ -377,7 +363,7 @@ def _layout(
     ``header=``, written ``# Fp1,Cz``): :func:`_commented_names`."""
     head, head_at, comments, more = _head_lines(path, opts, encoding)
     skip = head_at[-1] - 1  # (the lines before the first data row)
-    delimiter = opts.get("delimiter") or _sniff(head[0], _uncommented(head[-1]))
+    delimiter = opts.get("delimiter") or _sniff(head[0], uncommented(head[-1]))
     delimiter = None if delimiter == "whitespace" else delimiter
 
     def split(line: str) -> list[str]:
@@ -386,17 +372,17 @@ def _layout(
         )
         return [v.strip().strip('"').strip() for v in fields]
 
-    first = split(_uncommented(head[-1]))
+    first = split(uncommented(head[-1]))
     names = list(opts["channel_names"]) if opts["channel_names"] else split(head[0])
     if comments and not opts["channel_names"] and all(map(ascii_number, names)):
         at, comment = comments[-1]
         commented = _commented_names(comment, delimiter, split)
         if len(commented) == len(names):  # (the names line was a data row: numbers only)
-            names, first, more = commented, split(_uncommented(head[0])), [head[1], *more]
+            names, first, more = commented, split(uncommented(head[0])), [head[1], *more]
             head_at, skip = [at, head_at[0]], head_at[0] - 1
     if len(names) != len(first):
         raise SourceError(path, _count_problem(opts, names, first, head_at))
-    more = [text for text in map(_uncommented, more) if text.strip()]
+    more = [text for text in map(uncommented, more) if text.strip()]
     rows = [first] + [r for r in map(split, more) if len(r) == len(names)]
     return names, delimiter, rows, skip
 
@@ -436,7 +422,7 @@ def _head_lines(
             names_line = len(head) == 0 and n_head == 2  # (any text but a comment)
             if names_line and line.lstrip().startswith("#"):
                 comments.append((at, line))  # (before: read as the column names)
-            elif (line if names_line else _uncommented(line)).strip():
+            elif (line if names_line else uncommented(line)).strip():
                 head.append(line)
                 head_at.append(at)
                 if len(head) == n_head:
@@ -458,12 +444,6 @@ def _commented_names(
     if delimiter is not None and text.lstrip(" ").startswith(delimiter):
         return split(line)
     return split(text)
-
-
-def _uncommented(line: str) -> str:
-    """``line`` up to its ``#``, as numpy reads a data row: a line of a comment alone is no
-    row."""
-    return line.partition("#")[0]
 
 
 def _sniff(sample: str, row: str) -> str:
@@ -557,7 +537,7 @@ def _decimal_comma(delimiter: str | None, rows: list[list[str]]) -> bool:
 def _load(
     path: str,
     opts: dict[str, Any],
-    dialect: _Dialect,
+    dialect: Dialect,
     names: list[str],
     used: list[str],
     n_signals: int,
@@ -575,13 +555,13 @@ def _load(
         n_fields = len(names) if names[-1] else None  # (a delimiter ending the names)
         whole = n_fields is not None and usecols == list(range(n_fields))
         try:
-            values = _parse(path, dialect, None if whole else usecols, n_fields)
+            values = parse_rows(path, dialect, None if whole else usecols, n_fields)
         except (ValueError, IndexError):
             if not whole:
                 raise
-            values = _parse(path, dialect, usecols, n_fields)
+            values = parse_rows(path, dialect, usecols, n_fields)
     except (ValueError, IndexError) as exc:
-        problem = _bad_row(path, skip, dialect, names, usecols)
+        problem = bad_row(path, skip, dialect, names, usecols)
         raise SourceError(path, problem) from exc
     unfilled = np.zeros(values.shape[1], dtype=bool)
     if values.shape[0]:
@@ -589,7 +569,7 @@ def _load(
     checked = np.flatnonzero(~unfilled)
     if not np.isfinite(values[:, checked]).all():
         row = int(np.flatnonzero(~np.isfinite(values[:, checked]).all(axis=1))[0])
-        line = _row_lines(path, dialect, row)[0]
+        line = row_lines(path, dialect, row)[0]
         raise SourceError(path, f"non-finite value (nan/inf) on line {line}")
     return values
 
@@ -610,91 +590,22 @@ def _nan_signals(path: str, values: np.ndarray, signal_names: list[str]) -> list
     return found
 
 
-def _parse(
-    path: str, dialect: _Dialect, usecols: list[int] | None, n_fields: int | None
-) -> np.ndarray:
-    """The ``usecols`` columns (None: all) of every data row, float64, 2-D. Given ``usecols``,
-    numpy reads those alone and passes over a field too many: each row's fields are then
-    counted first (:func:`~eegprep.base.ragged.even_rows`) against ``n_fields`` (None: the
-    first row's count, as :func:`_layout` checked the names')."""
-    with _numbers_text(path, dialect) as lines:
-        rows = lines
-        if usecols is not None:
-            rows = even_rows(
-                path,
-                lines,
-                skip=dialect.skip,
-                delimiter=dialect.delimiter,
-                header=n_fields,
-                quoted=True,
-            )
-        return np.loadtxt(
-            rows,
-            delimiter=dialect.delimiter,
-            skiprows=dialect.skip,
-            usecols=usecols,
-            dtype=np.float64,
-            ndmin=2,
-            quotechar='"',
-            encoding=dialect.encoding,
-        )
-
-
-def _row_lines(path: str, dialect: _Dialect, *rows: int) -> list[int]:
-    """The file's line (from 1, as an editor numbers it) of each data row ``rows`` (indices
-    among the rows numpy read: blank lines and ``#`` comments are none); run on failure only."""
-    with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
-        found = data_lines(end_padding(f), rows, skip=dialect.skip)
-    return [found.get(row, dialect.skip + row + 1) for row in rows]
-
-
-@contextlib.contextmanager
-def _numbers_text(path: str, dialect: _Dialect) -> Iterator[str | Iterator[str]]:
-    """What :func:`numpy.loadtxt` parses: the lines of the file opened without waiting and
-    checked (:func:`~eegprep.base.regular_files.open_regular`), one of blanks alone given as an
-    empty one (which numpy passes over: a trailing line of a space or a tab refused the file,
-    "a data row cannot be parsed as numbers"), for a decimal comma each comma made a point."""
-    with open_regular(path, "r", encoding=dialect.encoding) as f:  # never by name: a FIFO
-        padded = end_padding(f)  # (a Ctrl-Z or NUL padding ending the file: no row)
-        blanked = ("\n" if line.isspace() else line for line in padded)  # (numpy skips empty)
-        yield blanked if not dialect.decimal_comma else (line.replace(",", ".") for line in blanked)
-
-
-def _bad_row(path: str, skip: int, dialect: _Dialect, names: list[str], usecols: list[int]) -> str:
-    """Say which line of the file numpy could not parse, and why (run on failure only)."""
-    with open_regular(path, "r", encoding=dialect.encoding, errors="replace") as f:
-        for number, line in enumerate(end_padding(f), start=1):
-            text = _uncommented(line)
-            if number <= skip or not text.strip():
-                continue
-            text = text.rstrip("\r\n").replace(",", "." if dialect.decimal_comma else ",")
-            fields = [v.strip().strip('"') for v in text.split(dialect.delimiter)]
-            if len(fields) != len(names):
-                why = "truncated row?" if len(fields) < len(names) else "a stray delimiter?"
-                n = counted(len(fields), "field")
-                return f"line {number} has {n}, expected {len(names)}: {why}"
-            for i in usecols:
-                if not ascii_number(fields[i]):
-                    return f"line {number}, column {names[i]!r}: {fields[i]!r} is not a number"
-    return "a data row cannot be parsed as numbers"
-
-
 def _sfreq(
-    path: str, opts: dict[str, Any], times: np.ndarray | None, dialect: _Dialect
+    path: str, opts: dict[str, Any], times: np.ndarray | None, dialect: Dialect
 ) -> tuple[float, str | None]:
     """``sfreq``, or the rate of the time column, checked to agree (by its median step, which
     a gap does not move: :func:`_check_steps` names the gap); and the warning on a rate read
     from rounded times. Without ``sfreq``, the column's rate is then its rows' over its span (6
     significant digits: the median step of times rounded to ms gave 250 Hz for 256), or the
     whole rate the span stands for within the step its times are written to
-    (:func:`_span_rate`). A row is cited by its line in the file (:func:`_row_lines`)."""
+    (:func:`_span_rate`). A row is cited by its line in the file (:func:`row_lines`)."""
     if times is None:
         return float(opts["sfreq"]), None
     factor = _TIME_UNITS[_time_unit(path, opts)]
     steps = np.diff(times) * factor
     if steps.size == 0 or (steps <= 0).any():
         bad = int(np.flatnonzero(steps <= 0)[0]) + 1 if steps.size else 0
-        (line,) = _row_lines(path, dialect, bad)
+        (line,) = row_lines(path, dialect, bad)
         raise SourceError(
             path, f"time column {opts['time_column']!r} does not increase on line {line}"
         )
@@ -705,7 +616,7 @@ def _sfreq(
         raise SourceError(
             path, f"`sfreq` is {sfreq:g} Hz but time column steps give {derived:g} Hz: check both"
         )
-    lines = functools.partial(_row_lines, path, dialect)
+    lines = functools.partial(row_lines, path, dialect)
     _check_steps(path, opts["time_column"], times, steps, float(sfreq), lines)
     if "sfreq" in opts:
         return float(sfreq), None

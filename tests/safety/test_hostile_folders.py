@@ -698,13 +698,13 @@ def test_a_table_swapped_for_a_fifo_before_numpy_parses_it_is_not_waited_on(
     parsed its rows: ``numpy.loadtxt`` was given the path and opened it by name, waiting for
     a writer for ever. Now it is given the file opened without waiting and checked: that
     recording fails in one line, the other is ingested."""
-    import eegprep.readers.csv_table as csv_table
+    import eegprep.readers.csv_rows as csv_rows
     from tests.safety.test_reader_fuzz_formats import CONFIG, _manifest
 
     src = tmp_path / "src"
     src.mkdir()
     target, other = _recording("csv", src, "a"), _recording("csv", src, "b")
-    real = csv_table._numbers_text
+    real = csv_rows.numbers_text
     swapped: list[str] = []
 
     def swap_then_open(path: str, dialect: Any) -> Any:
@@ -713,7 +713,7 @@ def test_a_table_swapped_for_a_fifo_before_numpy_parses_it_is_not_waited_on(
             _replace(Path(path), "a FIFO")
         return real(path, dialect)
 
-    monkeypatch.setattr(csv_table, "_numbers_text", swap_then_open)
+    monkeypatch.setattr(csv_rows, "numbers_text", swap_then_open)
     rep = ingest(_manifest(tmp_path, "csv"), src=src, out=tmp_path / "s.zarr", config=CONFIG)
     assert swapped, "numpy never parsed the table"
     assert len(rep.failed) == 1 and rep.failed[0].startswith(f"{target}: "), rep.failed
