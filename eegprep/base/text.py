@@ -24,7 +24,8 @@ from eegprep.base.regular_files import open_regular
 _CHUNK_BYTES = 1 << 20
 
 
-_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+"""The byte-order marks that start a UTF-16 file (little- and big-endian)."""
 
 
 def text_encoding(path: str | os.PathLike[str]) -> str:
@@ -36,7 +37,7 @@ def text_encoding(path: str | os.PathLike[str]) -> str:
     The file is read once, 1 MiB at a time (memory does not grow with it).
     """
     with open_regular(os.fspath(path), buffering=-1) as fh:
-        utf16 = fh.read(2) in _UTF16_MARKS
+        utf16 = fh.read(2) in UTF16_MARKS
         fh.seek(0)
         if utf16 and _decodes(fh, "utf-16"):
             return "utf-16"
@@ -190,7 +191,7 @@ def numeric_table(head: bytes, *, cut: bool = False) -> bool:
     semicolon or blanks, numbers: an ``id`` column may be text), and half or more of the lines
     from that row on rows of numbers too (header lines before it). A row of one number counts
     only where every line but the first is one. Prose (a README, notes, a licence) is none."""
-    mark = head[:2] in _UTF16_MARKS
+    mark = head[:2] in UTF16_MARKS
     text = head.decode("utf-16" if mark else "utf-8", errors="replace")
     lines = editor_lines(text)[:-1] if cut else editor_lines(text)
     kept = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]

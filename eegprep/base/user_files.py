@@ -14,7 +14,6 @@ swapped for a pipe between a check and the read cannot hang the command either.
 
 from __future__ import annotations
 
-import codecs
 import os
 import stat
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from typing import BinaryIO
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import special_kind
 from eegprep.base.path_limits import shown_path
-from eegprep.base.text import DOS_END, line_at
+from eegprep.base.text import DOS_END, UTF16_MARKS, line_at
 from eegprep.base.unchanged_reads import unchanged_while_read
 
 USER_FILE_LIMIT = 16 * 2**20
@@ -75,9 +74,6 @@ def read_user_text(
     return user_text(read_user_file(path, what, error, limit=limit), path, what, error)
 
 
-_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
 def user_text(
     raw: bytes, path: str | os.PathLike[str], what: str, error: type[UsageError] = ConfigError
 ) -> str:
@@ -86,7 +82,7 @@ def user_text(
     of each ``\\r\\n`` left out (a ``\\r`` alone kept: JSON reads it as blank space, TOML
     refuses it). ``error`` with one line naming the file and the line an editor shows of the
     first byte that is no character of its encoding, or of a NUL byte (a binary file)."""
-    encoding = "utf-16" if raw[:2] in _UTF16_MARKS else "utf-8-sig"
+    encoding = "utf-16" if raw[:2] in UTF16_MARKS else "utf-8-sig"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:

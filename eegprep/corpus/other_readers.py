@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from eegprep.base.errors import EegprepError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.resources import doc_path
-from eegprep.base.text import numeric_table
+from eegprep.base.text import UTF16_MARKS, numeric_table
 from eegprep.base.wording import counted
 from eegprep.readers import SUFFIXES
 
@@ -106,7 +106,6 @@ def unmatched_reasons(
 
 
 _HEAD_BYTES = 1 << 16
-_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 _HDF5 = b"\x89HDF\r\n\x1a\n"
 
 
@@ -114,7 +113,7 @@ def _mat(head: bytes) -> bool:
     """MATLAB's text header (v5, v7.3 before its HDF5), HDF5, or a MAT v4 header (5 int32,
     binary: zero bytes among its first 20, which no text has)."""
     mat = head.startswith((b"MATLAB", _HDF5)) or head[512:520] == _HDF5
-    return mat or (b"\x00" in head[:20] and head[:2] not in _UTF16_MARKS)
+    return mat or (b"\x00" in head[:20] and head[:2] not in UTF16_MARKS)
 
 
 def _edf(head: bytes) -> bool:
