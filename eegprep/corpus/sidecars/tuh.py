@@ -245,7 +245,7 @@ def _read_any(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
     if lower.endswith(TSE_SUFFIXES):
         return _read_tse(path, term)
     if lower.endswith(LBL_SUFFIXES):
-        return read_lbl(path)
+        return read_lbl(path, term)
     return _read_tuh_csv(path)
 
 

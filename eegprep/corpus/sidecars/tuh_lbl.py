@@ -13,15 +13,20 @@ channel of the bipolar montage it names: the channels a seizure was seen on, as 
     number_of_levels = 1
     level[0] = 1
 
-    symbols[0] = {0: '(null)', 1: 'spsw', 6: 'bckg', 7: 'seiz', 11: 'cpsz'}
+    symbols[0] = {0: '(null)', 1: 'spsw', ..., 6: 'bckg', ..., 30: 'elec', 100: 'eyem_chew', ...}
 
-    label = {0, 0, 0.0000, 2.5000, 0, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]}
+    label = {0, 0, 0.0000, 2.5000, 0, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, ...]}
 
-A ``label`` is ``{level, sublevel, start s, stop s, montage index, [probability per symbol]}``:
-entry ``i`` of the vector is the probability of the symbol numbered ``i`` at that level (a
-one-hot vector in TUSZ). Each symbol given a probability above 0 is one row, on the montage
-channel's name (``FP1-F7``). The lines may come in any order; a line of another key
-(``number_of_levels``, ``level[0]``) says nothing the rows need and is passed over.
+A ``label`` is ``{level, sublevel, start s, stop s, montage index, [probability per symbol]}``
+(a one-hot vector in TUSZ). Entry ``i`` of the vector is the ``i``-th symbol in the order the
+``symbols`` line lists them, as NEDC's own reader and writer pair them (one entry per symbol);
+a vector of one entry per symbol number (the largest + 1) is read by number. The two differ
+where the numbers have gaps (TUSZ's symbols run 0..30, then 100..109): a vector of neither
+length, or of both with readings that differ, is refused in one line (:func:`_reading`). Each
+symbol given a probability above 0 is one row, on the montage channel's name (``FP1-F7``); a
+label on channel ``-1`` (``all``: NEDC's tools write a ``.tse`` converted to ``.lbl`` so, with
+no ``montage`` line) is on the whole recording. The lines may come in any order; a line of
+another key (``number_of_levels``, ``level[0]``) says nothing the rows need and is passed over.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import re
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.wording import counted
 from eegprep.corpus.sidecars.bounded import check_rows, statement_lines
 from eegprep.corpus.sidecars.cells import strict_number
 
@@ -50,12 +56,16 @@ _EXPECTED = {
     "label": "label = {level, sublevel, start, stop, channel, [probabilities]}",
 }
 
+ALL = -1
+"""The channel of a ``label`` on the whole recording (NEDC writes ``-1``, and reads ``all`` so)."""
+
 Pending = tuple[int, int, float, float, int, list[float]]
 """A label line read: (line, level, start s, stop s, montage index, probabilities)."""
 
 
-def read_lbl(path: str) -> tuple[dict[str, str], list[list[Any]]]:
-    """Parse one ``lbl_v1.0.0`` file.
+def read_lbl(path: str, term: str = "TERM") -> tuple[dict[str, str], list[list[Any]]]:
+    """Parse one ``lbl_v1.0.0`` file; a label on channel ``-1`` (or ``all``: NEDC's word for
+    the whole recording, as its tools write a ``.tse`` converted to ``.lbl``) is on ``term``.
 
     Returns
     -------
@@ -92,7 +102,8 @@ def read_lbl(path: str) -> tuple[dict[str, str], list[list[Any]]]:
             check_rows(path, len(pending), n)
     if not pending:
         raise SourceError(path, _NO_LABELS)
-    return meta, [row for p in pending for row in _rows(path, p, montage, symbols)]
+    rows = [row for p in pending for row in _rows(path, p, {**montage, ALL: term}, symbols)]
+    return meta, rows
 
 
 _NO_LABELS = (
@@ -127,10 +138,10 @@ def _label(path: str, n: int, value: str) -> Pending:
     cells = [c.strip() for c in m["cells"].split(",")] if m else []
     if m is None or len(cells) != 5:
         raise _malformed(path, n, "label", value)
-    numbers = [strict_number(c) for c in cells]
+    numbers = [strict_number(c) for c in cells[:4]] + [_channel(cells[4])]
     level, _, start, stop, channel = numbers
     for what, v in (("level", level), ("channel", channel)):
-        if v is None or not v.is_integer() or v < 0:
+        if v is None or not v.is_integer() or v < (0 if what == "level" else ALL):
             raise SourceError(path, f"line {n}: the {what} is not a whole number: {_shown(value)}")
     for v in (start, stop):
         if v is None or not math.isfinite(v) or v < 0:
@@ -148,28 +159,62 @@ def _label(path: str, n: int, value: str) -> Pending:
     return n, int(level), start, stop, int(channel), probs
 
 
+def _channel(cell: str) -> float | None:
+    """A ``label``'s channel cell as a number: ``all`` is :data:`ALL`."""
+    return float(ALL) if cell.lower() == "all" else strict_number(cell)
+
+
 def _rows(
     path: str, pending: Pending, montage: dict[int, str], symbols: dict[int, dict[int, str]]
 ) -> list[list[Any]]:
     n, level, start, stop, channel, probs = pending
-    if channel not in montage:
+    if channel not in montage:  # (ALL is: the recording's term channel)
         raise SourceError(path, f"line {n}: channel {channel} is not one of the file's montage "
                           f"lines ({_indices(montage)})")  # fmt: skip
     if level not in symbols:
         raise SourceError(path, f"line {n}: level {level} has no symbols[{level}] line "
                           f"(levels with symbols: {_indices(symbols)})")  # fmt: skip
-    names = symbols[level]
+    names = _reading(path, n, level, probs, symbols[level])
+    return [[start, stop, name, montage[channel], n] for name in names]
+
+
+def _reading(path: str, n: int, level: int, probs: list[float], names: dict[int, str]) -> list[str]:
+    """The symbols given a probability above 0 by the vector ``probs`` of a ``label`` line
+    (line ``n``), read against ``symbols[level]`` (``names``: number -> name, in the line's
+    order). NEDC's own reader and writer pair entry ``i`` with the ``i``-th symbol listed; a
+    vector of one entry per number (max number + 1) is read by number. Where the symbols'
+    numbers have gaps (``30: 'elec', 100: 'eyem_chew'``) only the vector's length tells the
+    two apart: a length that is neither, or both with readings that differ, is refused."""
     picked = [i for i, p in enumerate(probs) if p > 0.0]
     if not picked:
         raise SourceError(path, f"line {n}: no symbol has a probability above 0")
-    unknown = [i for i in picked if i not in names]
+    readings: list[dict[int, str]] = []
+    if len(probs) == len(names):
+        readings.append(dict(enumerate(names.values())))  # NEDC's: the symbols' order
+    if len(probs) == max(names) + 1:
+        readings.append(names)  # one entry per number
+    if not readings:
+        top = max(names) + 1
+        wanted = f"{top} (one per symbol number)" if top != len(names) else ""
+        wanted = " or ".join(w for w in (f"{len(names)} (one per symbol)", wanted) if w)
+        raise SourceError(path, f"line {n}: the vector has {counted(len(probs), 'entry')} "
+                          f"but symbols[{level}] lists {counted(len(names), 'symbol')} "
+                          f"numbered up to {top - 1}: expected {wanted}")  # fmt: skip
+    got = [[r.get(i) for i in picked] for r in readings]
+    if got[0] != got[-1]:  # (keys 0..N-1 listed out of order: both lengths fit)
+        i, ours, theirs = next(t for t in zip(picked, got[0], got[-1]) if t[1] != t[2])
+        raise SourceError(path, f"line {n}: entry {i} of the vector is {ours!r} in the order "
+                          f"symbols[{level}] lists them but {theirs!r} by number: ambiguous; "
+                          "list the symbols in the order of their numbers")  # fmt: skip
+    unknown = [i for i, name in zip(picked, got[0], strict=True) if name is None]
     if unknown:
         raise SourceError(path, f"line {n}: probability given to symbol {unknown[0]}, which "
                           f"symbols[{level}] does not name")  # fmt: skip
-    return [[start, stop, names[i], montage[channel], n] for i in picked]
+    return [name for name in got[0] if name is not None]
 
 
 def _indices(table: dict[int, Any]) -> str:
+    table = {k: v for k, v in table.items() if k != ALL}
     if not table:
         return "none"
     keys = sorted(table)
