@@ -24,13 +24,16 @@ TUSZ v1.5's term-based ``.tse`` / ``.tse_bi`` (``tse_v1.0.0``) are read by ``tuh
     0.0000 36.8868 bckg 1.0000
     36.8868 112.0000 cpsz 1.0000
 
-and so are its per-channel ``.lbl`` files (``lbl_v1.0.0``, :mod:`.tuh_lbl`).
+A row may name several labels, each followed by its probability (``cpsz 0.8000 bckg
+0.2000``, as NEDC's writer puts every label of a stretch on its line): each is one event.
+Its per-channel ``.lbl`` files are read too (``lbl_v1.0.0``, :mod:`.tuh_lbl`).
 
 ``tuev_rec`` reads TUEV's headerless ``channel,start,stop,code`` rows, codes 1..6 =
 spsw gped pled eyem artf bckg. The event label is the class name; the numeric class is kept in
-the recording label ``event_codes`` (name -> code). The channel number is stored exactly as
-given: whether it indexes TUEV's bipolar montage or the EDF's channel order is uncertain
-(docs/corpora.md#tuev), so no site name is guessed.
+the recording label ``event_codes`` (name -> code). Fields are ints or floats (``7.0`` is
+channel 7). The channel number is stored as a whole number (``"7"``): whether it indexes
+TUEV's bipolar montage or the EDF's channel order is uncertain (docs/corpora.md#tuev), so no
+site name is guessed.
 """
 
 from __future__ import annotations
@@ -140,11 +143,15 @@ TSE_SUFFIXES = (".tse", ".tse_bi", ".tse_agg")
 
 def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
     """One ``tse_v1.0.0`` file: a ``version = tse_v1.0.0`` line, then rows ``start stop label
-    [confidence]`` separated by blanks, each on the whole recording (channel ``term``); the
-    rows as :func:`_read_tuh_csv` gives them, line numbers included."""
+    probability [label probability ...]`` separated by blanks, each on the whole recording
+    (channel ``term``), one row per label of a line (NEDC's writer puts every label of a
+    stretch on its line: a ``.lbl`` converted to ``.tse`` gives ``seiz 0.8000 bckg 0.2000``).
+    A file whose rows all lack the probability (``start stop label``) is read too; one that
+    mixes the two is refused. The rows as :func:`_read_tuh_csv` gives them, line numbers
+    included."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
-    first: tuple[int, ...] = ()  # the first row's count of cells
+    first = 0  # the first row's count of cells: whether the rows give probabilities or not
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -154,23 +161,44 @@ def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
             meta["version"] = value.strip()
             continue
         cells = text.split()
-        first = first or (len(cells),)  # (a row of another count: a cell lost, or one more)
-        if ragged := uneven((len(cells),), first, "the first row"):
-            raise SourceError(path, f"line {n} {ragged}")
-        if len(cells) not in (3, 4):
-            raise SourceError(
-                path,
-                f"line {n}: expected start_time stop_time label confidence; got {_shown(text)}",
-            )
+        first = first or len(cells)
+        labels = _tse_labels(path, n, cells, first)
         start, stop = _seconds(path, n, cells[0]), _seconds(path, n, cells[1])
         if stop < start:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s); fix the file")  # fmt: skip
-        rows.append([start, stop, cells[2], term, n])
+        rows += [[start, stop, label, term, n] for label in labels]
         check_rows(path, len(rows), n)
     if not rows:
         raise SourceError(path, _NO_ROWS)
     return meta, rows
+
+
+_TSE_ROW = "start_time stop_time label probability [label probability ...]"
+
+
+def _tse_labels(path: str, n: int, cells: list[str], first: int) -> list[str]:
+    """The labels of the ``tse_v1.0.0`` row ``cells`` (line ``n``), each followed by its
+    probability (a number from 0 to 1); or the one label of a row of 3 cells, in a file whose
+    first row has 3 (``first``: none gives a probability)."""
+    shown = _shown(" ".join(cells))
+    pairs = len(cells) >= 4 and len(cells) % 2 == 0
+    if (first == 3) != (len(cells) == 3) and (pairs or len(cells) == 3):
+        # NEDC's reader wants each label's probability; a file of none is read, not a mix
+        wanted = "start_time stop_time label, as that row" if first == 3 else _TSE_ROW
+        raise SourceError(path, f"line {n} has {counted(len(cells), 'field')}, the first row "
+                          f"{first}: expected {wanted} (a row gives each label its "
+                          f"probability, or no row does); got {shown}")  # fmt: skip
+    if len(cells) == 3:
+        return [cells[2]]
+    if not pairs:
+        raise SourceError(path, f"line {n}: expected {_TSE_ROW}; got {shown}")
+    for label, p in zip(cells[2::2], cells[3::2], strict=True):
+        value = strict_number(p)
+        if value is None or not 0.0 <= value <= 1.0:
+            raise SourceError(path, f"line {n}: the probability of {label!r} is {p!r}, not a "
+                              f"number from 0 to 1 (expected {_TSE_ROW})")  # fmt: skip
+    return cells[2::2]
 
 
 _ORDER = ("channel", "start_time", "stop_time", "label")
@@ -340,7 +368,9 @@ def _apart(events: list[list[Any]], others: list[list[Any]]) -> int:
 
 
 def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
-    """Rows ``(channel as given, start s, stop s, code)`` of a TUEV ``.rec`` file."""
+    """Rows ``(channel number, start s, stop s, code)`` of a TUEV ``.rec`` file: each field
+    written as an int or a float (``7,226,227,6`` or ``7.0,226.0,227.0,6.0``), the channel and
+    the code whole numbers (the channel stored as ``"7"`` either way)."""
     rows = []
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
@@ -357,13 +387,14 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
         code = int(value) if value.is_integer() else -1
         if code not in TUEV_CLASSES:
             raise SourceError(path, f"line {n}: class code {cells[3]!r} is not one of 1..6")
-        if not (cells[0].isascii() and cells[0].isdigit()):
+        channel = strict_number(cells[0])  # (7 or 7.0: the fields are ints or floats)
+        if channel is None or not channel.is_integer() or channel < 0:
             raise SourceError(path, f"line {n}: channel {cells[0]!r} is not a channel number")
         start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
         if stop < start:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s)")  # fmt: skip
-        rows.append((cells[0], start, stop, code))
+        rows.append((str(int(channel)), start, stop, code))
         check_rows(path, len(rows), n)
     if not rows:
         raise SourceError(path, _NO_ROWS.replace("background (bckg)", "background (code 6)"))

@@ -20,8 +20,9 @@ TUH_CLASSES = frozenset(
     "bckg seiz fnsz gnsz spsz cpsz absz tnsz cnsz tcsz atsz mysz nesz "
     # TUAR's artifacts (joined by "_" in combinations: eyem_musc), TUEV's and TUSL's classes
     "eyem chew shiv musc elec elpp elst artf spsw gped pled slow "
-    # NEDC's other annotation names
-    "null intr calb".split()
+    # NEDC's other annotation names (eybl, an eye blink; hphs and trip: the symbols line of
+    # its .lbl files lists them beside the classes above)
+    "null intr calb eybl hphs trip".split()
 )
 """The class names of the NEDC annotation files (lower case), as the TUH corpora use them."""
 
