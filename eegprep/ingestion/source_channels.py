@@ -19,8 +19,10 @@ from eegprep.corpus.manifest import Manifest
 from eegprep.pipeline.channels import (
     SHOWN_CHARS,
     ChannelMapping,
+    classify_channel,
     map_channels,
     shown_label,
+    typed_kind,
     unknown_message,
 )
 from eegprep.readers import get_reader
@@ -42,7 +44,11 @@ def open_source(
     options.setdefault("default_unit", m.unit)  # every reader: a unit the file does not state
     header = get_reader(m.reader).read_header(path, part=part, **options)
     mapping = map_channels(
-        header.labels, rename=dict(m.rename), exclude=m.exclude_channels, on_unknown="ignore"
+        header.labels,
+        rename=dict(m.rename),
+        exclude=m.exclude_channels,
+        on_unknown="ignore",
+        kinds=[s.kind for s in header.signals],
     )
     if header.empty_channels:  # (named in the header's warnings)
         empty = tuple((label, EMPTY_CHANNEL) for label in header.empty_channels)
@@ -158,6 +164,9 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
     ]
     if dupes:
         out.append(f"duplicate channels, the first of each kept: {', '.join(dupes)}")
+    typed = typed_sites_note(mapping)
+    if typed:
+        out.append(typed)
     unknown = mapping.unknown()
     if not unknown or on_unknown == "ignore":
         return out
@@ -165,6 +174,24 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
     if on_unknown == "raise":
         raise SourceError(path, msg)
     return [*out, msg]
+
+
+def typed_sites_note(mapping: ChannelMapping) -> str:
+    """The report's line on the channels left out because the file types them as no EEG
+    (:data:`~eegprep.pipeline.channels.LABEL_DECIDES`) though their labels name a site (a FIF
+    or EEGLAB ``eog`` channel labelled ``Fp1``); ``""`` when there are none."""
+    shown = [
+        f"{shown_label(label)} ({typed_kind(why)})"
+        for label, why in mapping.dropped
+        if typed_kind(why) and classify_channel(label).kind == "eeg"
+    ]
+    if not shown:
+        return ""
+    return (
+        f"channels the file types as no EEG, left out though their labels name sites: "
+        f"{', '.join(shown)}; if they hold EEG, map them with [channels] rename in the manifest "
+        f"({CHANNEL_NAMES_DOC})"
+    )
 
 
 def referenced_note(mapping: ChannelMapping) -> str:

@@ -7,7 +7,10 @@ first :data:`N_ADDRESSABLE` names have a row in the released 129-row table.
 A source label is normalised (prefix ``EEG``, reference suffixes ``-REF``/``-LE``/..., dots and
 case removed) and looked up. A label that is not a known EEG site is never guessed: it is either
 recognised as a non-EEG signal (ECG, EOG, PHOTIC, ...) or reported as unknown, and dropped.
-Old and new 10-20 names stay distinct (T3 is not T7), as the released weights saw them.
+A channel the file itself types as no EEG (a FIF or EEGLAB ``eog``, ``ecg``, ``stim`` channel)
+is non-EEG whatever its label names. Old and new 10-20 names stay distinct (T3 is not T7), as
+the released weights saw them; a file that holds both names of one site holds one channel
+twice (:data:`SAME_SITE`), and keeps the first.
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ N_ADDRESSABLE = 128
 # the released weights are untrained. See docs/corpora.md#channel-names.
 _INDEX: dict[str, int] = {name.upper(): i for i, name in enumerate(VOCABULARY)}
 
+SAME_SITE: dict[str, str] = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+"""The old 10-20 names and the 10-10 names of the same sites (ACNS 2006): each keeps its own
+row of the vocabulary, but two channels of one file that name one site are one channel twice."""
+
+LABEL_DECIDES = frozenset({"", "eeg", "misc"})
+"""Channel types (MNE's words) under which a channel's label says what it is: none (EDF, CSV
+and MATLAB type no channel), EEG, and ``misc``, MNE's type for a channel whose unit it does not
+know (a BrainVision channel in ``mv``). Any other type a file states (``eog``, ``ecg``,
+``emg``, ``stim``, ``resp``, ``seeg``, ...) makes the channel non-EEG."""
+
 ChannelKind = Literal["eeg", "non_eeg", "unknown"]
 OnProblem = Literal["raise", "warn", "ignore"]
 
@@ -55,15 +68,18 @@ _REF_SUFFIX = re.compile(r"[\s_-]+(?:REF|LE|CLE|AVG|AV|AR|CAR|LINKED|M1M2|A1A2)$
 # clinical systems; stripped only from a scalp site ("A1-A2" stays a pair of references).
 _EAR_REF = re.compile(r"-(?:A1|A2|M1|M2)$", re.IGNORECASE)
 _EARS = frozenset({"A1", "A2", "M1", "M2"})
+# Blanks and NULs padding a label, in any order ("Cz\x00 \x00": a fixed-width field).
+_PADDING = re.compile(r"^[\s\x00]+|[\s\x00]+$")
 # A voltage unit after the name, as table headers write it ("Fp1 [uV]", "Cz (µV)").
 _UNIT_SUFFIX = re.compile(r"\s*[(\[]\s*(?:[uµμmn]?V|microvolts?)\s*[)\]]$", re.IGNORECASE)
 
 # Non-EEG signals seen in the corpora (TUH, Siena, BioSemi, NeuroScan, BrainVision, ...).
 # Matched against the normalised label; a match anywhere in a token counts.
 _NON_EEG_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("ecg", r"^(?:E?KG|ECG|EKG\d*|ECG\d*|ECGL|ECGR)\b|\bEKG|\bECG"),
-    ("eog", r"^(?:EOG|VEO[GLU]?|HEO[GLR]?|LOC|ROC|EOG[LRHV]?\d*|VEOG[LU]?|HEOG[LR]?)$|\bEOG"),
-    ("emg", r"\bEMG|^CHIN|^LEG"),
+    # (EOG, ECG, EKG, EMG anywhere in a label: no site's name holds them; "LEOG", "HEOG_L")
+    ("ecg", r"^(?:E?KG|ECG|EKG\d*|ECG\d*|ECGL|ECGR)\b|EKG|ECG"),
+    ("eog", r"^(?:EOG|VEO[GLU]?|HEO[GLR]?|LOC|ROC|EOG[LRHV]?\d*|VEOG[LU]?|HEOG[LR]?)$|EOG"),
+    ("emg", r"EMG|^CHIN|^LEG"),
     ("photic", r"PHOTIC|^PHO"),
     ("derived", r"^(?:IBI|BURSTS|SUPPR|SUPPRESSION)$"),
     ("respiration", r"RESP|ABDOMEN|THORAX|^AIRFLOW|^SNORE"),
@@ -89,10 +105,10 @@ def normalize_label(label: str) -> str:
     bracketed voltage unit (``"Fp1 [uV]"``) go as the other reference suffixes do; ``"A1-A2"``
     stays a pair.
     """
-    text = label.strip().strip("\x00").strip()
+    text = _PADDING.sub("", label)
     text = _UNIT_SUFFIX.sub("", text)
     text = _PREFIX.sub("", text)
-    text = text.rstrip(".").strip()
+    text = _PADDING.sub("", text.rstrip(".").strip())
     text = _REF_SUFFIX.sub("", text)
     text = re.sub(r"\s+", " ", text).strip()
     # "FP1 - F7" -> "FP1-F7"
@@ -319,6 +335,7 @@ def map_channels(
     rename: Mapping[str, str] | None = None,
     exclude: Iterable[str] = (),
     on_unknown: OnProblem = "ignore",
+    kinds: Sequence[str] | None = None,
 ) -> ChannelMapping:
     """Map source labels onto the canonical vocabulary.
 
@@ -334,15 +351,23 @@ def map_channels(
         What to do when a label is neither an EEG site nor a known non-EEG signal. The label is
         dropped and listed in ``dropped`` in every case; ``'raise'`` raises :class:`UsageError`,
         ``'warn'`` emits a :class:`UserWarning`.
+    kinds : sequence of str, optional
+        The type the file states for each channel, parallel to ``labels`` (MNE's words, ``""``
+        where the format types none). A type outside :data:`LABEL_DECIDES` makes the channel
+        non-EEG whatever its label names, unless ``rename`` names it.
 
     Notes
     -----
-    When two labels map to the same site (``EEG FP1-REF`` and ``EEG FP1-LE`` in one file) the
-    first is kept and the second dropped as a duplicate; nothing is averaged or renamed. Leads
-    named against a :func:`common_reference` map to their first site.
+    When two labels map to the same site (``EEG FP1-REF`` and ``EEG FP1-LE`` in one file, or
+    the old and new names of one site, ``T3`` and ``T7``: :data:`SAME_SITE`) the first is kept
+    and the others dropped as duplicates; nothing is averaged or renamed. A channel typed
+    non-EEG is dropped first, so it is no EEG channel's duplicate. Leads named against a
+    :func:`common_reference` map to their first site.
     """
     _check_choice("on_unknown", on_unknown, ("raise", "warn", "ignore"))
-    mapping = _mapping(labels, rename, exclude)
+    if kinds is not None and len(kinds) != len(labels):
+        raise UsageError(f"{len(kinds)} channel types for {len(labels)} labels")
+    mapping = _mapping(labels, rename, exclude, kinds or ())
     unknown = mapping.unknown()
     if unknown and on_unknown != "ignore":
         msg = unknown_message(unknown)
@@ -354,19 +379,42 @@ def map_channels(
     return mapping
 
 
+def _typed_non_eeg(
+    labels: Sequence[str], kinds: Sequence[str], rename: Mapping[str, str] | None
+) -> dict[int, str]:
+    """Position -> type of each channel whose file types it as no EEG (a type outside
+    :data:`LABEL_DECIDES`) and that the manifest does not rename."""
+    renamed = set(rename or ())
+    return {
+        pos: kind
+        for pos, (label, kind) in enumerate(zip(labels, kinds, strict=True))
+        if kind.strip().lower() not in LABEL_DECIDES
+        and not {label, label.strip(), normalize_label(label)} & renamed
+    }
+
+
 def _mapping(
-    labels: Sequence[str], rename: Mapping[str, str] | None, exclude: Iterable[str]
+    labels: Sequence[str],
+    rename: Mapping[str, str] | None,
+    exclude: Iterable[str],
+    kinds: Sequence[str],
 ) -> ChannelMapping:
     """:func:`map_channels`' mapping: each label kept (its first site) or dropped with why
-    (a banked electrode, non-EEG, unknown, excluded, a duplicate), in source order."""
-    banked = bank_electrodes(labels, rename=rename)
-    reference = common_reference(labels, rename=rename)
+    (typed non-EEG, a banked electrode, non-EEG, unknown, excluded, a duplicate), in source
+    order."""
+    typed = _typed_non_eeg(labels, kinds, rename) if kinds else {}
+    eeg_labels = [label for pos, label in enumerate(labels) if pos not in typed]
+    banked = bank_electrodes(eeg_labels, rename=rename)
+    reference = common_reference(eeg_labels, rename=rename)
     leads = reference.leads if reference else {}
     excluded = {e.upper() for e in exclude} | {normalize_label(e) for e in exclude}
     kept: list[tuple[int, str, int]] = []
     dropped: list[tuple[str, str]] = []
-    seen: dict[int, str] = {}
+    seen: dict[int, ChannelMatch] = {}
     for pos, label in enumerate(labels):
+        if pos in typed:
+            dropped.append((label, _TYPED_REASON.format(typed[pos])))
+            continue
         if label in leads:
             name = leads[label]
             match = ChannelMatch(label, "eeg", name, _INDEX[name.upper()])
@@ -377,21 +425,40 @@ def _mapping(
             dropped.append((label, why))
         else:
             assert match.index is not None and match.name is not None
-            seen[match.index] = label
+            seen[_site(match.name)] = match
             kept.append((pos, match.name, match.index))
-    mapping = ChannelMapping(
+    return ChannelMapping(
         tuple(k[0] for k in kept),
         tuple(k[1] for k in kept),
         tuple(k[2] for k in kept),
         tuple(dropped),
         reference=reference.site if reference else "",
-        referenced=tuple(label for label in labels if label in leads),
+        referenced=tuple(label for label in eeg_labels if label in leads),
     )
-    return mapping
+
+
+_TYPED_REASON = "non-EEG (typed {} in the file)"
+_TYPED = re.compile(r"non-EEG \(typed (.+) in the file\)")
+
+
+def typed_kind(reason: str) -> str:
+    """The type a file gave a channel that :func:`map_channels` dropped for it, read from its
+    reason in :attr:`ChannelMapping.dropped`; ``""`` for any other reason."""
+    hit = _TYPED.fullmatch(reason)
+    return hit.group(1) if hit else ""
+
+
+def _site(name: str) -> int:
+    """The vocabulary index that stands for the site a canonical name is: its own, or for an
+    old 10-20 name the new name's (:data:`SAME_SITE`)."""
+    return _INDEX[SAME_SITE.get(name.upper(), name.upper())]
 
 
 def _left_out(
-    match: ChannelMatch, banked: frozenset[str], excluded: set[str], seen: Mapping[int, str]
+    match: ChannelMatch,
+    banked: frozenset[str],
+    excluded: set[str],
+    seen: Mapping[int, ChannelMatch],
 ) -> str:
     """Why the channel ``match`` is left out of the mapping, or ``""`` when it is kept."""
     label = match.label
@@ -405,9 +472,15 @@ def _left_out(
         match.name.upper() in excluded or label.strip().upper() in excluded
     ):
         return "excluded by manifest"
-    if match.index is not None and match.index in seen:
-        return f"duplicate of {seen[match.index]!r}"
-    return ""
+    first = seen.get(_site(match.name)) if match.name is not None else None
+    if first is None:
+        return ""
+    if first.name == match.name:
+        return f"duplicate of {first.label!r}"
+    return (
+        f"duplicate of {first.label!r}: {first.name} and {match.name} name one site (the old "
+        "and new 10-20 names)"
+    )
 
 
 def unknown_message(labels: Sequence[str]) -> str:
