@@ -27,6 +27,7 @@ from eegprep.base.strict_json import find_beyond_int64, find_not_finite, find_un
 from eegprep.base.toml_files import load_toml
 from eegprep.base.wording import counted
 from eegprep.corpus.patterns import parse_patterns, path_fields
+from eegprep.pipeline.channels import rename_problem, shown_label
 from eegprep.readers.base import DEFAULT_UNIT, unit_to_uv
 
 MANIFEST_DIR = shipped_dir("manifests")
@@ -353,6 +354,11 @@ def _rename(file: str, channels: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         if not isinstance(v, str):
             raise ManifestError(
                 f"{shown_path(file)}: channels.rename.{k} must be a string, got {v!r}"
+            )
+        problem = rename_problem(v)
+        if problem:
+            raise ManifestError(
+                f"{shown_path(file)}: channels.rename.{shown_label(k)} = {shown_label(v)} {problem}"
             )
     return tuple(sorted(rename.items()))
 

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from eegprep.base.errors import UsageError
@@ -46,7 +47,7 @@ N_ADDRESSABLE = 128
 # the released weights are untrained. See docs/corpora.md#channel-names.
 _INDEX: dict[str, int] = {name.upper(): i for i, name in enumerate(VOCABULARY)}
 
-SAME_SITE: dict[str, str] = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+SAME_SITE: Mapping[str, str] = MappingProxyType({"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"})
 """The old 10-20 names and the 10-10 names of the same sites (ACNS 2006): each keeps its own
 row of the vocabulary, but two channels of one file that name one site are one channel twice."""
 
@@ -197,6 +198,21 @@ def classify_channel(label: str, *, rename: Mapping[str, str] | None = None) -> 
         if rx.search(norm):
             return ChannelMatch(label, "non_eeg", detail=kind)
     return ChannelMatch(label, "unknown")
+
+
+def rename_problem(target: str) -> str:
+    """Why a manifest's ``channels.rename`` value would map its channel nowhere: ``""`` when it
+    names a vocabulary site (as a label spells one: ``"Fp1"``, ``"EEG T7-REF"``), a signal
+    known as non-EEG (``"EOG"``) or is ``""`` (non-EEG); else the line's end, with the closest
+    vocabulary names (a rename to ``"Fp1x"`` made its channel unknown in every file)."""
+    if target == "" or classify_channel(target).kind != "unknown":
+        return ""
+    hint = difflib.get_close_matches(normalize_label(target), list(_INDEX), n=3)
+    more = f" (did you mean {', '.join(repr(h) for h in hint)}?)" if hint else ""
+    return (
+        f'names no site of the channel vocabulary{more}: give a vocabulary name, or "" to '
+        "mark the channel non-EEG"
+    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from eegprep.base.errors import SourceError
+from eegprep.pipeline.channels import SAME_SITE
 from labram.data.block_reader import to_model_units
 from labram.data.joins import tiled_starts
 from labram.data.tasks import Task
@@ -123,9 +124,9 @@ def _too_short(rec: Recording, seconds: int) -> SourceError:
     return SourceError(rec.path, what)
 
 
-# the 10-20 sites whose 10-10 names differ: the vocabulary keeps both (as the released weights
-# saw them), so a file in the new names lacks a task's old ones
-_OLD_TO_NEW = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+# the 10-20 sites whose 10-10 names differ (SAME_SITE): the vocabulary keeps both (as the
+# released weights saw them), so a file in the new names lacks a task's old ones
+_OLD_TO_NEW = SAME_SITE
 
 
 def _renamed_hint(missing: list[str], present: Sequence[str]) -> str:

@@ -113,3 +113,34 @@ def test_blanks_and_nuls_padding_a_label_in_any_order_go(label: str) -> None:
 def test_every_spelling_of_an_eye_channel_is_an_eye_channel(label: str) -> None:
     m = classify_channel(label)
     assert (m.kind, m.detail) == ("non_eeg", "eog")
+
+
+def test_an_eeglab_file_s_typed_channels_are_left_out(tmp_path: Path) -> None:
+    """EEGLAB's ``chanlocs.type`` (``EOG``, ``ECG``) as MNE reads it: an eye electrode placed
+    at Fp1 and labelled so is the eye channel the file says."""
+    from tests.eegprep.test_reader_set_semantics import _write_set
+
+    locs = np.zeros((1, 3), dtype=[("labels", object), ("type", object)])
+    for i, (label, kind) in enumerate([("Fp1", "EOG"), ("Cz", "EEG"), ("O1", "ECG")]):
+        locs[0, i] = (label, kind)
+    data = np.random.default_rng(1).normal(0, 25, (3, 200))
+    path = _write_set(tmp_path, data, struct=True, chanlocs=locs)
+    _, mapping, warnings = open_source(path, _manifest("mne"), None)
+    assert mapping.names == ("CZ",)
+    said = [w for w in warnings if "types as no EEG" in w]
+    assert len(said) == 1 and "Fp1 (eog)" in said[0] and "O1 (ecg)" in said[0]
+
+
+@pytest.mark.parametrize("target", ["Fp1x", "Cz'", "F p1", "T3-T5"])
+def test_a_rename_to_no_site_is_refused_with_the_closest(target: str) -> None:
+    """A typo'd target made its channel unknown in every file (dropped unsaid under
+    ``on_unknown = "ignore"``): the manifest is refused in one line naming it."""
+    from eegprep.base.errors import ManifestError
+
+    raw = dict(load_manifest("folder").raw)
+    raw["channels"] = {"rename": {"E1": target}}
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(raw, "my.toml")
+    line = str(caught.value)
+    assert "\n" not in line and "my.toml" in line and "E1" in line and target in line
+    assert "did you mean 'FP1'" in line or not target.upper().startswith("F")
