@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,9 @@ _REF_SUFFIX = re.compile(r"[\s_-]+(?:REF|LE|CLE|AVG|AV|AR|CAR|LINKED|M1M2|A1A2)$
 # clinical systems; stripped only from a scalp site ("A1-A2" stays a pair of references).
 _EAR_REF = re.compile(r"-(?:A1|A2|M1|M2)$", re.IGNORECASE)
 _EARS = frozenset({"A1", "A2", "M1", "M2"})
+# Dashes other than ASCII's (Unicode's hyphens, en and em dashes, the minus sign) between a
+# site and its reference ("Fp1", an en dash, "Ref" as a word processor writes it) or two sites.
+_DASHES = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63]")
 # Blanks and NULs padding a label, in any order ("Cz\x00 \x00": a fixed-width field).
 _PADDING = re.compile(r"^[\s\x00]+|[\s\x00]+$")
 # A voltage unit after the name, as table headers write it ("Fp1 [uV]", "Cz (µV)").
@@ -106,7 +110,7 @@ def normalize_label(label: str) -> str:
     bracketed voltage unit (``"Fp1 [uV]"``) go as the other reference suffixes do; ``"A1-A2"``
     stays a pair.
     """
-    text = _PADDING.sub("", label)
+    text = _PADDING.sub("", _plain_text(label))
     text = _UNIT_SUFFIX.sub("", text)
     text = _PREFIX.sub("", text)
     text = _PADDING.sub("", text.rstrip(".").strip())
@@ -118,6 +122,16 @@ def normalize_label(label: str) -> str:
     if site != text and site and site.upper() not in _EARS:
         text = site
     return text.upper()
+
+
+def _plain_text(label: str) -> str:
+    """``label`` in its Unicode compatibility form (NFKC: full-width letters and digits,
+    U+FF26 U+FF50 U+FF11, are ``Fp1``; a no-break space is a space), without invisible format
+    characters (a byte-order mark or a zero-width space a copy left inside it), its dashes
+    ASCII's."""
+    text = unicodedata.normalize("NFKC", label)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return _DASHES.sub("-", text)
 
 
 def _numbered_input(label: str, norm: str) -> bool:

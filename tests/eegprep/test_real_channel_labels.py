@@ -144,3 +144,19 @@ def test_a_rename_to_no_site_is_refused_with_the_closest(target: str) -> None:
     line = str(caught.value)
     assert "\n" not in line and "my.toml" in line and "E1" in line and target in line
     assert "did you mean 'FP1'" in line or not target.upper().startswith("F")
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("\ufeffFp1", "FP1"),  # a byte-order mark left at a header's start
+        ("Fp1\u200b", "FP1"),  # a zero-width space from a copy
+        ("\uff26\uff50\uff11", "FP1"),  # full-width letters and digits (a Japanese IME)
+        ("Fp1\u2013Ref", "FP1"),  # an en dash before the reference
+        ("Fp1 \u2212 REF", "FP1"),  # a minus sign
+        ("FP1\u2010F7", "FP1-F7"),  # a Unicode hyphen in a bipolar pair
+    ],
+)
+def test_unicode_spellings_of_a_site_are_the_site(label: str, name: str) -> None:
+    m = classify_channel(label)
+    assert (m.kind, m.name) == ("eeg", name)
