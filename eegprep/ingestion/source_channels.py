@@ -14,7 +14,7 @@ from dataclasses import replace
 from eegprep.base.errors import SourceError
 from eegprep.base.field_text import noted_text
 from eegprep.base.resources import doc_path
-from eegprep.base.wording import counted
+from eegprep.base.wording import counted, noun, some_of
 from eegprep.corpus.manifest import Manifest
 from eegprep.pipeline.channels import (
     SHOWN_CHARS,
@@ -187,10 +187,13 @@ def typed_sites_note(mapping: ChannelMapping) -> str:
     ]
     if not shown:
         return ""
+    n = len(shown)
     return (
-        f"channels the file types as no EEG, left out though their labels name sites: "
-        f"{', '.join(shown)}; if they hold EEG, map them with [channels] rename in the manifest "
-        f"({CHANNEL_NAMES_DOC})"
+        f"{counted(n, 'channel')} left out: the file types {noun(n, 'it', 'them')} as no EEG, "
+        f"though {noun(n, 'its label names a site', 'their labels name sites')}: "
+        f"{some_of(shown, 10)}; "
+        f"if {noun(n, 'it holds', 'they hold')} EEG, map {noun(n, 'it', 'them')} with "
+        f"[channels] rename in the manifest ({CHANNEL_NAMES_DOC})"
     )
 
 
