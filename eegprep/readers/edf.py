@@ -197,10 +197,12 @@ class EdfReader(Reader):
                 raise SourceError(header.path, f"{c}: no calibration, so no physical values; "
                                   "leave the channel out (`[channels] exclude`)")  # fmt: skip
         to_uv = np.array([header.signals[p].to_uv for p in picks])
-        gains = np.array([g for g, _ in cal]) * to_uv
-        offsets = np.array([o for _, o in cal]) * to_uv
+        gains, offsets, centres = (np.array(column) for column in zip(*cal, strict=True))
         try:
-            read_signals(header.path, records, list(picks), start, stop, gains, offsets, out)
+            read_signals(
+                header.path, records, list(picks), start, stop, out,
+                gains=gains * to_uv, offsets=offsets * to_uv, centres=centres,
+            )  # fmt: skip
         except (OSError, EOFError) as exc:
             problem = f"cannot read samples: {exc}: the file is truncated or unreadable"
             raise SourceError(header.path, problem) from exc
@@ -376,14 +378,24 @@ MAX_ABS_UV = 1e15
 3.4e38): above it the calibration is damaged, and its samples would overflow to infinity."""
 
 
-def _calibration(s: EdfSignalFields) -> tuple[float, float] | str:
-    """``(gain, offset)``: physical = gain * digital + offset, in the signal's unit; or, for a
-    signal without calibration, what is wrong (:func:`_no_calibration`)."""
+def _calibration(s: EdfSignalFields) -> tuple[float, float, float] | str:
+    """``(gain, offset, centre)``: physical = gain * (digital - centre) + offset, in the
+    signal's unit; or, for a signal without calibration, what is wrong
+    (:func:`_no_calibration`).
+
+    ``centre`` is the digital code of physical zero, rounded and kept within the digital range
+    (0 for the usual range symmetric about zero): the reader computes in float32, and a large
+    offset, ``gain * digital`` nearly cancelled (a range of 8,000,000 to 8,388,607 codes for
+    -1 to 1 uV), kept a fraction of the value's digits (3e-6 of it where float32 keeps 6e-8,
+    most of one code); counted from that code, what is added is at most half a code, or has
+    the sign of every value."""
     problem = _no_calibration(s)
     if problem:
         return problem
     gain = (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
-    return gain, s.physical_max - gain * s.digital_max
+    low, high = sorted((s.digital_min, s.digital_max))
+    centre = float(min(max(round(s.digital_min - s.physical_min / gain), low), high))
+    return gain, s.physical_min + gain * (centre - s.digital_min), centre
 
 
 def _no_calibration(s: EdfSignalFields) -> str | None:

@@ -405,13 +405,16 @@ def read_signals(
     picks: list[int],
     start: int,
     stop: int,
+    out: np.ndarray,
+    *,
     gains: np.ndarray,
     offsets: np.ndarray,
-    out: np.ndarray,
+    centres: np.ndarray,
 ) -> None:
     """Samples ``[start, stop)`` of signals ``picks`` (same samples per record), calibrated:
-    ``gains[i] * digital + offsets[i]``, written into ``out`` (float32, shape ``(len(picks),
-    stop - start)``, its rows contiguous).
+    ``gains[i] * (digital - centres[i]) + offsets[i]`` (``centres``: whole codes within the
+    digital range, so the difference is exact in float32), written into ``out`` (float32,
+    shape ``(len(picks), stop - start)``, its rows contiguous).
 
     The records are read :data:`PIECE_BYTES` at a time; each piece's samples go straight to
     their place in every row (:func:`_place`), converted, then multiplied in place while in
@@ -429,6 +432,8 @@ def read_signals(
             off = layout.offsets[pick]
             target = out[row, a - start : b - start]
             _place(records[:, off : off + spr], a - r0 * spr, target)
+            if centres[row]:
+                target -= np.float32(centres[row])
             np.multiply(target, np.float32(gains[row]), out=target)
             if offsets[row]:
                 target += np.float32(offsets[row])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from eegprep.base.wording import counted, noun
 from eegprep.readers.base import DEFAULT_UNIT, Annotation, Signal, unit_or_default, unit_to_uv
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
-from eegprep.readers.gdf_records import gdf_records
+from eegprep.readers.gdf_records import GdfRecords, gdf_records
 from eegprep.readers.mne_units import rescaled
 
 if TYPE_CHECKING:
@@ -217,26 +217,45 @@ def gdf_annotations(
 def gdf_own_rates(
     path: str, raw: BaseRaw, signals: tuple[Signal, ...]
 ) -> tuple[tuple[Signal, ...], tuple[int, ...]]:
-    """The signals of a GDF file with channels at several rates, each slower channel at its
-    own rate and length (read by :mod:`eegprep.readers.gdf_records`, where MNE resampled it to
-    the fastest rate with ringing at block edges), and the indices of those channels; the
-    signals as they are, and ``()``, when every channel has one rate.
+    """The signals of a GDF file MNE misreads, read by eegprep instead
+    (:mod:`eegprep.readers.gdf_records`), and the indices of those channels; the signals as
+    they are, and ``()``, when MNE reads every channel as the file stores it.
 
-    The slower channels' values are the file's physical values, where MNE's carried its unit
-    factor: ``to_uv`` takes that factor over (their ADC step and range in uV stay)."""
+    MNE misreads two kinds: a channel slower than the fastest, which it resampled to the
+    fastest rate with ringing at block edges (read here at its own rate and length), and every
+    channel of a file whose channels store different sample types of one size (``int32`` beside
+    ``float32``, ``int16`` beside ``uint16``), all of which it read as the first channel's type:
+    a float32 channel's bits as integers (values 10^8 times too large), a uint16's codes above
+    32767 as negative ones. The values read here are the file's physical values, where MNE's
+    carried its unit factor: ``to_uv`` takes that factor over, and each channel's ADC step and
+    range follow its own sample type (:func:`_own_steps`)."""
     records = gdf_records(path)
     extras = raw._raw_extras[0] if raw._raw_extras else {}
     factors = np.asarray(extras.get("units", ()), dtype=float)
     if records is None or len(records.n_per_record) != len(signals) or factors.size != len(signals):
         return signals, ()
     fastest = max(records.n_per_record)
-    own = tuple(i for i, n in enumerate(records.n_per_record) if n < fastest)
+    mixed = len(set(records.types)) > 1  # (MNE read every channel as the first one's type)
+    own = tuple(i for i, n in enumerate(records.n_per_record) if n < fastest or mixed)
     out = list(signals)
     for i in own:
+        to_uv = signals[i].to_uv * float(factors[i])
         out[i] = dataclasses.replace(
             signals[i],
             sfreq=records.sfreq(i),
             n_samples=records.n_records * records.n_per_record[i],
-            to_uv=signals[i].to_uv * float(factors[i]),
+            to_uv=to_uv,
+            **_own_steps(records, i, signals[i], to_uv if mixed else None),
         )
     return tuple(out), own
+
+
+def _own_steps(records: GdfRecords, i: int, signal: Signal, to_uv: float | None) -> dict[str, Any]:
+    """Channel ``i``'s ADC step and range in uV, by its own sample type, where MNE took the
+    first channel's (``to_uv`` given: a file of mixed types): none for floats, one code's
+    value for integers (the range MNE gave, or none); ``{}`` keeps MNE's."""
+    if to_uv is None:
+        return {}
+    if np.dtype(records.types[i]).kind == "f":
+        return {"resolution": 0.0, "range_uv": None}
+    return {"resolution": abs(records.cal[i] * to_uv), "range_uv": signal.range_uv}
