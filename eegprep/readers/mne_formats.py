@@ -88,8 +88,7 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.fif_tags import cut_problem
-from eegprep.readers.gdf_records import gdf_records, read_gdf_samples
-from eegprep.readers.gdf_values import gdf_annotations, gdf_own_rates, gdf_scaled
+from eegprep.readers.gdf_values import gdf_annotations
 from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_empty import empty_positions, nan_positions
 from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
@@ -110,6 +109,7 @@ from eegprep.readers.mne_lead import (
     segment_start,
 )
 from eegprep.readers.mne_lengths import checked_length
+from eegprep.readers.mne_own_reads import own_reads, own_segment
 from eegprep.readers.mne_pauses import stated_gaps
 from eegprep.readers.mne_prechecks import check_before_mne
 from eegprep.readers.mne_problems import joins, open_problem
@@ -174,7 +174,9 @@ class MneReader(Reader):
         EDF and BDF files given no MNE option go to eegprep's own EDF reader (the header says
         ``reader="edf"``, and :meth:`read_segment` hands it back): MNE resamples the slower
         channels of a mixed-rate file to the fastest rate itself, which eegprep's reader does
-        not (it keeps each rate and time base exact), and crops annotations at the end.
+        not (it keeps each rate and time base exact), and crops annotations at the end. Given
+        MNE options, the slower channels are read by eegprep's EDF reader all the same
+        (:mod:`eegprep.readers.mne_own_reads`).
         """
         check_readable(path)
         options = dict(options)
@@ -232,9 +234,8 @@ class MneReader(Reader):
         signals = _signals(raw, sfreq, n_samples, units, labels, default_unit)
         at = _timing(path, raw, notes, options, rate, skips, n_source)
         signals = _units_put_right(path, raw, signals, units, default_unit, options)
-        own: tuple[int, ...] = ()
+        signals, own = own_reads(path, raw, signals, labels, default_unit, skips.spans)
         if gdf:
-            signals, own = gdf_own_rates(path, raw, gdf_scaled(path, raw, signals, default_unit))
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
                 at = replace(at, events=list(timed[0]), events_warning=timed[1])
@@ -252,7 +253,9 @@ class MneReader(Reader):
             layout=(
                 ("mne_names", tuple(raw.ch_names)),
                 ("mne_n_times", int(raw.n_times)),
-                ("gdf_own_rate", tuple(kept.index(i) for i in own if i in kept)),
+                ("gdf_own_rate", tuple(kept.index(i) for i in own.gdf if i in kept)),
+                ("edf_own_rate", tuple((kept.index(i), k) for i, k in own.edf if i in kept)),
+                ("edf_header", own.edf_header),
                 ("mne_skips", skips.spans),
                 ("mne_picks", kept),
             ),
@@ -284,8 +287,9 @@ class MneReader(Reader):
             return np.empty((len(picks), 0), dtype=np.float32)
         check_readable(header.path)
         layout = dict(header.layout)
-        if picks[0] in layout.get("gdf_own_rate", ()):  # read at its own rate, not MNE's
-            return _gdf_own_segment(header, picks, start, stop)
+        own = own_segment(header, picks, start, stop)  # (channels MNE misreads: eegprep's)
+        if own is not None:
+            return own
         raw = _raw(header.path, header.options)
         if raw.n_times != layout["mne_n_times"] or tuple(raw.ch_names) != layout["mne_names"]:
             raise SourceError(
@@ -310,21 +314,6 @@ class MneReader(Reader):
         factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
         np.multiply(data, factors[:, None], out=data)
         return data.astype(np.float32)
-
-
-def _gdf_own_segment(header: Header, picks: Sequence[int], start: int, stop: int) -> np.ndarray:
-    """Samples of GDF channels slower than the fastest, at their own rate, in microvolts,
-    float32, shape (n_picks, stop - start)."""
-    records = gdf_records(header.path)
-    n = header.signals[picks[0]].n_samples
-    channels = [dict(header.layout).get("mne_picks", picks)[p] for p in picks]  # (the file's)
-    if records is None or records.n_records * records.n_per_record[channels[0]] != n:
-        raise SourceError(
-            header.path, "the file changed since its header was read: read the header again"
-        )
-    data = read_gdf_samples(header.path, records, channels, start, stop)
-    factors = np.array([header.signals[p].to_uv for p in picks], dtype=np.float64)
-    return (data * factors[:, None]).astype(np.float32)
 
 
 def _format(path: str) -> tuple[str, str]:

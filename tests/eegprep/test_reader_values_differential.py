@@ -4,9 +4,14 @@ other reader tests leave out, read by eegprep and compared, to float32 precision
 values the format defines and with MNE's reading of the same file (``get_data``, volts x 1e6).
 
 Where MNE departs from the specification the test says so and holds eegprep to the
-specification alone: MNE's EDF reader takes ``nV``, ``UV``, ``mv`` and an empty unit for volts,
+specification alone: MNE's EDF reader takes ``nV``, ``UV``, ``mv`` and an empty unit for volts
+and resamples a signal slower than the fastest to that rate (values the file does not hold),
 and its GDF reader reads every channel of a file with sample types of one size (``int32``
 beside ``float32``) as the first channel's type.
+
+Variants found to agree with the definition and with MNE, kept as guards: EDF/BDF physical
+minimum above maximum, digital ranges off zero (0 to 4095), physical offsets, every unit
+spelling, several rates; FIF ``cal`` and ``range`` other than 1 in every buffer type.
 """
 
 from __future__ import annotations
@@ -64,22 +69,36 @@ def _field(value: object, width: int) -> bytes:
     return text.ljust(width, b" ")
 
 
-def _write_edf(path: Path, codes: list[np.ndarray], signals: list[tuple], spr: list[int]) -> None:
+def _write_edf(
+    path: Path, codes: list[np.ndarray], signals: list[tuple], spr: list[int], tal_at: int = -1
+) -> None:
     """An EDF (BDF for a ``.bdf`` path) of one-second records; ``signals``: each signal's
-    ``(unit, physical min, physical max, digital min, digital max)`` as header text."""
-    bdf, ns = path.suffix == ".bdf", len(signals)
+    ``(unit, physical min, physical max, digital min, digital max)`` as header text; an
+    EDF+C annotation signal (``EDF Annotations``, each record's time stamp) before signal
+    ``tal_at`` where it is 0 or more."""
+    bdf, labels = path.suffix == ".bdf", [f"C{i}" for i in range(len(signals))]
+    signals, spr, codes = list(signals), list(spr), list(codes)
+    if tal_at >= 0:
+        labels.insert(tal_at, "BDF Annotations" if bdf else "EDF Annotations")
+        signals.insert(tal_at, ("", "-1", "1", "-32768", "32767"))
+        spr.insert(tal_at, 16)
+        codes.insert(tal_at, None)
+    ns, width = len(signals), 3 if bdf else 2
     head = (b"\xffBIOSEMI" if bdf else _field(0, 8)) + _field("X X X X", 80)
-    head += _field("Startdate X X X X", 80) + b"01.02.2003.04.05"
-    head += _field(256 * (ns + 1), 8) + _field("24BIT" if bdf else "", 44)
+    head += _field("Startdate 01-FEB-2003 X X X", 80) + b"01.02.0304.05.06"
+    head += _field(256 * (ns + 1), 8) + _field(("BDF+C" if bdf else "EDF+C") * (tal_at >= 0), 44)
     head += _field(N_RECORDS, 8) + _field(1, 8) + _field(ns, 4)
-    columns = [[f"C{i}" for i in range(ns)], [""] * ns, *zip(*signals, strict=True)]
-    for column, width in zip(columns, (16, 80, 8, 8, 8, 8, 8), strict=True):
-        head += b"".join(_field(v, width) for v in column)
+    columns = [labels, [""] * ns, *zip(*signals, strict=True)]
+    for column, w in zip(columns, (16, 80, 8, 8, 8, 8, 8), strict=True):
+        head += b"".join(_field(v, w) for v in column)
     head += b"".join(_field(v, w) for w, vs in ((80, [""] * ns), (8, spr), (32, [""] * ns))
                      for v in vs)  # fmt: skip
     body = b""
     for r in range(N_RECORDS):
         for c, n in zip(codes, spr, strict=True):
+            if c is None:  # the record's time-keeping annotation
+                body += f"+{r}\x14\x14\x00".encode().ljust(n * width, b"\x00")
+                continue
             piece = c[r * n : (r + 1) * n].astype("<i4")
             body += piece.view(np.uint8).reshape(-1, 4)[:, :3].tobytes() if bdf else (
                 piece.astype("<i2").tobytes()
@@ -105,13 +124,17 @@ EDF_CASES = {
                                [SFREQ, SFREQ // 2, SFREQ * 2]),
     "bdf inverted and offset": (".bdf", [("uV", "500", "-500", "-8388608", "8388607"),
                                          ("mV", "0", "100", "-8388608", "8388607")], [SFREQ] * 2),
+    "bdf rates 2:1:4 per record": (".bdf", [("uV", "-500", "500", "-8388608", "8388607")] * 3,
+                                   [SFREQ, SFREQ // 2, SFREQ * 2]),
     "bdf codes far from zero": (".bdf", [("uV", "-1", "1", "8000000", "8388607"),
                                          ("uV", "-100", "100", "-8388608", "-8000000")],
                                 [SFREQ] * 2),
 }  # fmt: skip
 
 
-def _edf_case(tmp_path: Path, case: str) -> tuple[Path, list[np.ndarray], list[float]]:
+def _edf_case(
+    tmp_path: Path, case: str, tal_at: int = -1
+) -> tuple[Path, list[np.ndarray], list[float]]:
     """The case's file; each signal's microvolts by the EDF definition, ``pmin + (code -
     dmin) * (pmax - pmin) / (dmax - dmin)`` in its unit; each signal's unit in microvolts."""
     suffix, signals, spr = EDF_CASES[case]
@@ -123,7 +146,7 @@ def _edf_case(tmp_path: Path, case: str) -> tuple[Path, list[np.ndarray], list[f
         codes.append(c)
         expected.append((pmin + (c - dmin) * (pmax - pmin) / (dmax - dmin)) * _UV[unit])
     path = tmp_path / f"rec{suffix}"
-    _write_edf(path, codes, signals, spr)
+    _write_edf(path, codes, signals, spr, tal_at)
     return path, expected, [_UV[s[0]] for s in signals]
 
 
@@ -139,14 +162,39 @@ def test_edf_values_are_the_format_s_and_mne_s(tmp_path: Path, case: str) -> Non
     assert [s.n_samples for s in header.signals] == [len(e) for e in expected]
     for got, want in zip(rows, expected, strict=True):
         _close(got, want)
+    header, rows = _read_all(MneReader, path, infer_types=False)  # (through MNE)
+    assert [s.sfreq for s in header.signals] == [float(n) for n in spr]
+    for got, want in zip(rows, expected, strict=True):
+        _close(got, want)
     if len(set(spr)) == 1:
-        _, rows = _read_all(MneReader, path, infer_types=False)
         units = [s[0] for s in EDF_CASES[case][1]]
-        mne_uv = _mne_uv(path)
-        for got, want, by_mne, unit in zip(rows, expected, mne_uv, units, strict=True):
-            _close(got, want)
+        for by_mne, want, unit in zip(_mne_uv(path), expected, units, strict=True):
             if unit not in _MNE_MISREADS:
                 _close(by_mne.astype(np.float32), want)
+
+
+@pytest.mark.parametrize("suffix", [".edf", ".bdf"])
+@pytest.mark.parametrize("tal_at", [-1, 0, 2])
+@pytest.mark.parametrize(
+    "options",
+    [{"infer_types": True}, {"exclude": ["C0"]}, {"include": ["C2", "C1"]},
+     {"exclude": ["C0", "C2"]}],
+)  # fmt: skip
+def test_mixed_rates_read_through_mne_keep_each_signal_s_own_rate(
+    tmp_path: Path, suffix: str, tal_at: int, options: dict[str, Any]
+) -> None:
+    """An EDF/BDF given MNE reader options: MNE resamples every signal slower than the
+    fastest it keeps to that rate by FFT, values the file does not hold (before: read as
+    MNE gave them, at its rate); each is read at its own rate, with its own codes, wherever
+    the annotation signal lies and whichever signals MNE keeps."""
+    case = "rates 2:1:4 per record" if suffix == ".edf" else "bdf rates 2:1:4 per record"
+    path, expected, _ = _edf_case(tmp_path, case, tal_at)
+    spr = EDF_CASES[case][2]
+    header, rows = _read_all(MneReader, path, **options)
+    for signal, got in zip(header.signals, rows, strict=True):
+        i = int(signal.label[1:])
+        assert (signal.sfreq, signal.n_samples) == (float(spr[i]), spr[i] * N_RECORDS)
+        _close(got, expected[i])
 
 
 # -- GDF -----------------------------------------------------------------------------------
