@@ -332,10 +332,15 @@ signal was 40 MB wide (one long annotation) gave a list of 40 million empty item
 
 def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | None]:
     """The annotations of one record's TAL bytes (EDF+ section 2.2.2), and the onset of its
-    time-keeping TAL (the first TAL without text), or None.
+    time-keeping TAL (the first TAL whose first annotation is empty), or None.
 
     A TAL is ``+onset``, optionally byte 21 and a duration, then byte 20 before each text and
     after the last, then byte 0. Texts are UTF-8, as EDF+ says, else Latin-1 (older writers).
+    EDF+ (section 2.2.4) makes the first annotation of each record empty, its onset the
+    record's; annotations may follow it in the same TAL (``+0\x14\x14Start\x14``): they are
+    the record's annotations at that onset, and the TAL still keeps the record's time (a file
+    so written was refused as an EDF+D "without time-keeping annotations"). An empty text
+    marks no event.
     """
     out = []
     keeping = None
@@ -352,7 +357,7 @@ def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | Non
         if not (math.isfinite(onset) and math.isfinite(duration)):
             continue
         labels = [_tal_text(piece) for piece in parts[1:]]
-        if keeping is None and not any(labels):
+        if keeping is None and not labels[0]:
             keeping = onset
         out += [(onset, max(duration, 0.0), label) for label in labels if label]
     return out, keeping

@@ -601,10 +601,11 @@ def _timing(
     events = lead.events(events)
     events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw), lead.cut)
     gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
-    if gapped is not None:
-        events, joined, joins_warning = list(gapped.events), gapped.joins, gapped.warning
+    if gapped is not None:  # (and times the first record's texts from the start time)
+        events, events_warning = list(gapped.events), None  # (the rule cuts them: settle)
+    if gapped is not None and gapped.gaps:
+        joined, joins_warning = gapped.joins, gapped.warning
         gaps, stated = gapped.gaps, False
-        events_warning = None  # (MNE dropped events past the end of its records unsaid)
     return _Timing(
         events=events, joined=joined, joins_warning=joins_warning, gaps=gaps, stated=stated,
         events_warning=events_warning, lead=lead,

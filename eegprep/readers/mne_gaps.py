@@ -47,9 +47,12 @@ SKIP = "BAD_ACQ_SKIP"
 
 
 def edf_gaps(path: str) -> TimedEvents | None:
-    """The gaps of the EDF/BDF at ``path`` between its data records, by their time-keeping
-    annotations, as eegprep's EDF reader finds them; ``None`` for another format, a file
-    without an annotation signal, or one whose records follow on. Raises
+    """The events of the EDF/BDF at ``path`` and the gaps between its data records, by their
+    time-keeping annotations, as eegprep's EDF reader reads them (no gap where its records
+    follow on); ``None`` for another format or a file without an annotation signal. MNE's own
+    events of an EDF are not taken: it times the texts of the first record's time-keeping TAL
+    (``+0.25\x14\x14Start\x14``) from the header's start time, not the first sample (0.25 s
+    late; one of a first record at ``+5`` was dropped as past the end). Raises
     :class:`~eegprep.base.errors.SourceError` where the EDF reader does (an EDF+D without
     time-keeping annotations, records out of order)."""
     if PurePath(path).suffix.lower() not in (".edf", ".bdf"):
@@ -68,7 +71,7 @@ def edf_gaps(path: str) -> TimedEvents | None:
     timed = timed_events(
         path, tals.annotations, tals.record_onsets, seconds, fastest, fields.continuity
     )
-    return timed if timed.gaps else None
+    return timed
 
 
 def edf_lead_warning(path: str) -> str | None:
