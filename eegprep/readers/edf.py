@@ -492,7 +492,8 @@ def _annotations(
     """The file's annotations, joins, gaps and the warning on them: pyedflib's for EDF+ (which
     refuses a file whose records do not follow on: :func:`_own_header` reads it), our own TAL
     parser's for a plain EDF that carries an annotation signal (``plain``), whose time-keeping
-    annotations may leave gaps between its records (``seconds`` long): :func:`_timed_events`."""
+    annotations may leave gaps between its records (``seconds`` long): :func:`_timed_events`.
+    A text that is empty or blanks marks no event, from either parser."""
     if plain:
         return _timed_events(path, layout, seconds, "")
     try:
@@ -506,8 +507,11 @@ def _annotations(
         return TimedEvents()
     out = []
     for onset, duration, text in zip(onsets, durations, texts):
+        label = str(text).strip()
+        if not label:  # an empty annotation marks no event (parse_tals; pyedflib keeps it)
+            continue
         dur = float(duration) if float(duration) > 0 else 0.0
-        out.append(Annotation(float(onset), dur, str(text).strip()))
+        out.append(Annotation(float(onset), dur, label))
     return TimedEvents(tuple(out))
 
 

@@ -318,8 +318,8 @@ def test_edf_annotations_are_counted_as_the_tal_parser_reads_them(
                   annotations=kept)  # fmt: skip
 
     write(annotations)  # 7 (pyedflib gives the empty text as one), each record's first TAL
-    header = EdfReader.read_header(path)  # the time-keeping one
-    assert [a.description for a in header.annotations] == ["eyes closed", "b", "", "c" * 40,
+    header = EdfReader.read_header(path)  # the time-keeping one; the empty text marks no event
+    assert [a.description for a in header.annotations] == ["eyes closed", "b", "c" * 40,
                                                            "d", "e", "f"]  # fmt: skip
     write([*annotations, (5.5, None, "g")])
     opened.clear()
