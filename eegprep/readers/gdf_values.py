@@ -106,8 +106,8 @@ class GdfEvents:
     codes : np.ndarray, shape (n_events,), int64
         Each event's type code.
     durations : np.ndarray, shape (n_events,), int64
-        Each event's length in samples at ``rate`` (mode 3), 1 for a table without
-        durations (mode 1), as MNE gives them.
+        Each event's length in samples at ``rate`` as the table states it (mode 3), 0 for a
+        table without durations (mode 1).
     """
 
     rate: float
@@ -140,9 +140,9 @@ def gdf_events(path: str) -> GdfEvents | None:
         body = fh.read(n * (12 if table[0] == 3 else 6))
     onsets = np.frombuffer(body, "<u4", n).astype(np.int64) - 1
     codes = np.frombuffer(body, "<u2", n, 4 * n).astype(np.int64)
-    durations = np.ones(n, dtype=np.int64)
+    durations = np.zeros(n, dtype=np.int64)
     if table[0] == 3:
-        durations = np.maximum(np.frombuffer(body, "<u4", n, 8 * n).astype(np.int64), 1)
+        durations = np.frombuffer(body, "<u4", n, 8 * n).astype(np.int64)
     return GdfEvents(rate if np.isfinite(rate) and rate > 0 else 0.0, onsets, codes, durations)
 
 
@@ -193,12 +193,16 @@ def gdf_annotations(
     samples' (MNE divides their positions by the samples' rate: an event table at 1000 Hz
     beside samples at 100 Hz put every event 10 times later, or dropped it past the end);
     ``None`` (MNE's events stand) where the rates agree or the table states none. Events past
-    the last sample are dropped, with a warning saying so."""
+    the last sample are dropped, with a warning saying so. Each event lasts one sample of the
+    recording or more, as MNE gives the same table at the samples' rate (its duration at least
+    one sample; mode 1 states none): an event at another table rate lasted one sample of that
+    rate (a mode-1 event at 1000 Hz beside samples at 250 Hz lasted 1 ms there, 4 ms at 250 Hz)."""
     table = gdf_events(path)
     if table is None or not table.rate or table.rate == sfreq:
         return None
     seconds = n_samples / sfreq
-    onsets, durations = table.onsets / table.rate, table.durations / table.rate
+    onsets = table.onsets / table.rate
+    durations = np.maximum(table.durations / table.rate, 1.0 / sfreq)
     kept = np.flatnonzero(onsets < seconds)
     events = tuple(
         Annotation(float(onsets[i]), float(durations[i]), str(int(table.codes[i]))) for i in kept
