@@ -36,11 +36,19 @@ _FLOAT_TEXT = re.compile(r"[+-]?\d+\.0|[+-]?\d(?:\.\d+)?e[+-]\d+")
 EEGLAB event type stored as a number (a MATLAB double, as EEGLAB stores numeric types)."""
 
 
+_EMPTY_TEXT = "[]"
+"""MNE's text of an EEGLAB event type that is empty (MATLAB's ``[]`` or ``''``): ``str()`` of an
+empty array."""
+
+
 def _event_text(suffix: str, description: str) -> str:
     """An event's description as eegprep writes event codes: an EEGLAB numeric type
     ``EEG.event.type`` = 7 is ``'7'`` (:func:`~eegprep.readers.base.code_label`), as EEGLAB
     shows it and every other reader writes codes, not MNE's ``'7.0'``. (A type stored as the
-    text ``'7.0'``, which MNE gives alike, is ``'7'`` too.)"""
+    text ``'7.0'``, which MNE gives alike, is ``'7'`` too.) An empty type is an empty label,
+    not MNE's ``'[]'`` (a type written as the text ``[]`` reads so too: MNE gives both alike)."""
+    if suffix == ".set" and description == _EMPTY_TEXT:
+        return ""
     if suffix == ".set" and _FLOAT_TEXT.fullmatch(description):
         value = float(description)
         if value == int(value):

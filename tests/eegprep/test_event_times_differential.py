@@ -21,6 +21,8 @@ gives the expected events itself and says why:
   rate. MNE's events last one sample of the recording or more; eegprep's own reading of a table
   at another rate gave a mode-1 event, or a mode-3 event of duration 0, one sample of the
   table's rate instead (1 ms at 1000 Hz where the same table at 250 Hz gives 4 ms).
+- EEGLAB: an event whose ``type`` is empty (``[]``, ``''``) has an empty label; MNE gives
+  ``'[]'``, Python's text of an empty array, and eegprep stored that.
 - eegprep's rules (docs/corpora.md, "Events"): exact repeats are stored once; an EEGLAB
   numeric type is its code (``7``, not MNE's ``7.0``) and a ``boundary`` lasts no time on the
   samples kept; an empty EDF+ annotation marks no event (pyedflib gave one).
@@ -93,34 +95,54 @@ def _field(value: object, width: int) -> bytes:
     return text.ljust(width, b" ")
 
 
-def _edf(path: Path, tals: list[bytes], *, reserved: str, record_s: float = 1.0) -> Path:
-    """An EDF (``.edf``) or BDF (``.bdf``) of ``len(tals)`` records at 250 Hz, three EEG
-    channels and one annotation signal holding each record's TAL bytes."""
+def _edf(
+    path: Path,
+    tals: list[bytes],
+    *,
+    reserved: str,
+    more: tuple[bytes, ...] = (),
+    first: bool = False,
+) -> Path:
+    """An EDF (``.edf``) or BDF (``.bdf``) of ``len(tals)`` 1-s records at 250 Hz: three EEG
+    channels and an annotation signal holding each record's TAL bytes (``more``: a second
+    one; ``first``: the annotation signals before the EEG channels)."""
     bdf = path.suffix == ".bdf"
-    width, n_ch, per = (3 if bdf else 2), len(LABELS), int(EDF_HZ * record_s)
-    n_tal = -(-(max(len(t) for t in tals) + 2) // width)
-    names = [*LABELS, "BDF Annotations" if bdf else "EDF Annotations"]
+    width, n_ch = (3 if bdf else 2), len(LABELS)
+    notes = [tals, *([list(more)] if more else [])]
+    n_tal = [-(-(max(len(t) for t in n) + 2) // width) for n in notes]
+    kinds = (
+        ["ann"] * len(notes) + ["eeg"] * n_ch if first else ["eeg"] * n_ch + ["ann"] * len(notes)
+    )
+    ann = "BDF Annotations" if bdf else "EDF Annotations"
+    names = [ann if k == "ann" else "" for k in kinds]
+    names = [n or LABELS[kinds[:i].count("eeg")] for i, n in enumerate(names)]
+    per = [n_tal[kinds[:i].count("ann")] if k == "ann" else EDF_HZ for i, k in enumerate(kinds)]
     lo, hi = (-(2**23), 2**23 - 1) if bdf else (-32768, 32767)
     head = (b"\xffBIOSEMI" if bdf else _field(0, 8)) + _field("X X X X", 80)
     head += _field("Startdate 01-JAN-2000 X X X", 80) + _field("01.01.00", 8)
     head += _field("00.00.00", 8) + _field(256 * (len(names) + 1), 8) + _field(reserved, 44)
-    head += _field(len(tals), 8) + _field(f"{record_s:g}", 8) + _field(len(names), 4)
+    head += _field(len(tals), 8) + _field(1, 8) + _field(len(names), 4)
+    eeg = [k == "eeg" for k in kinds]
     # label, transducer, unit, physical min and max, digital min and max, prefilter, samples
     # per record, reserved: each field for every signal in turn
-    columns: list[list[object]] = [names, [""] * 4, ["uV"] * n_ch + [""], [-3200] * n_ch + [-1]]
-    columns += [[3200] * n_ch + [1], [lo] * 4, [hi] * 4, [""] * 4, [per] * n_ch + [n_tal]]
-    columns += [[""] * 4]
+    columns: list[list[object]] = [names, [""] * len(kinds), ["uV" if e else "" for e in eeg]]
+    columns += [[-3200 if e else -1 for e in eeg], [3200 if e else 1 for e in eeg]]
+    columns += [[lo] * len(kinds), [hi] * len(kinds), [""] * len(kinds), per, [""] * len(kinds)]
     widths = (16, 80, 8, 8, 8, 8, 8, 80, 8, 32)
     head += b"".join(_field(v, w) for col, w in zip(columns, widths) for v in col)
-    codes = np.random.default_rng(0).integers(-3000, 3000, (len(tals), n_ch, per)) * (
-        256 if bdf else 1
-    )
+    rng = np.random.default_rng(0)
     body = b""
-    for rec, tal in zip(codes, tals):
-        samples = (
-            rec.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3] if bdf else rec.astype("<i2")
-        )
-        body += samples.tobytes() + tal.ljust(n_tal * width, b"\0")
+    for r in range(len(tals)):
+        for i, kind in enumerate(kinds):
+            if kind == "ann":
+                body += notes[kinds[:i].count("ann")][r].ljust(per[i] * width, b"\0")
+                continue
+            codes = rng.integers(-3000, 3000, EDF_HZ) * (256 if bdf else 1)
+            body += (
+                codes.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+                if bdf
+                else codes.astype("<i2").tobytes()
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(head + body)
     return path
@@ -192,6 +214,20 @@ def _reserved(suffix: str, reserved: str) -> str:
 def test_edf_annotations_match_mne(tmp_path: Path, case: str, suffix: str, reserved: str) -> None:
     path = _edf(tmp_path / "src" / f"r{suffix}", EDF_CASES[case],
                 reserved=_reserved(suffix, reserved))  # fmt: skip
+    _assert_same(_stored(path), _mne(path), EDF_HZ)
+
+
+@pytest.mark.parametrize(("suffix", "reserved"), _edf_variants())
+@pytest.mark.parametrize("first", [False, True], ids=["signals last", "signals first"])
+def test_edf_two_annotation_signals_anywhere_match_mne(
+    tmp_path: Path, suffix: str, reserved: str, first: bool
+) -> None:
+    """The record's time is kept by the first annotation signal's first TAL; the second's
+    TALs (one opening with an empty annotation) are annotations like any other."""
+    tals = [_keep(0) + b"+0.5\x14A\x14\0", _keep(1) + b"+1.5\x150.5\x14B\x14\0", _keep(2)]
+    more = (b"+0.7\x14\x14C\x14\0", b"+1.25\x14D\x14\0", b"\0")
+    path = _edf(tmp_path / "src" / f"r{suffix}", tals, reserved=_reserved(suffix, reserved),
+                more=more, first=first)  # fmt: skip
     _assert_same(_stored(path), _mne(path), EDF_HZ)
 
 
@@ -404,14 +440,19 @@ SET_CASES: dict[str, list[tuple[Any, float, float]]] = {
     "text types": [("7.0", 300.0, 0.0), ("007", 310.0, 0.0), ("Äuge ✓", 320.0, 0.0)],
     "a boundary": [("boundary", 1000.5, 200.0), ("after", 1200.0, 0.0)],
     "at the last sample": [("last", 2500.0, 0.0), ("near", 2499.6, 0.0)],
+    "empty types": [(np.zeros((0, 0)), 251.0, 0.0), ("", 300.0, 0.0), ("x", 310.0, 0.0)],
+    "no duration": [("a", np.int32(251), np.zeros((0, 0))), ("b", np.uint16(500), 2.0)],
 }
 
 
 def _eeglab_terms(events: list[Event]) -> list[Event]:
     """MNE's events on eegprep's terms for EEGLAB (the module's docstring): a numeric type as
-    its code, a ``boundary`` of no time."""
+    its code, a ``boundary`` of no time, an empty type (``[]`` or ``''``) an empty label
+    (MNE's ``'[]'`` is its text of an empty array, which the file does not say)."""
 
     def text(t: str) -> str:
+        if t == "[]":
+            return ""
         return str(int(float(t))) if t.endswith(".0") and t[:-2].lstrip("-").isdigit() else t
 
     return [(o, 0.0 if t == "boundary" else d, text(t)) for o, d, t in events]
