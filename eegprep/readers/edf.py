@@ -55,6 +55,7 @@ from eegprep.readers.edf_lead import first_record_onset, lead_warning
 from eegprep.readers.edf_records import (
     ANNOTATION_LABELS,
     RecordLayout,
+    channel_annotations,
     check_file_size,
     check_tal_count,
     count_unknown,
@@ -159,7 +160,7 @@ class EdfReader(Reader):
             reader=cls.name,
             signals=signals,
             duration=duration,
-            annotations=timed.events,
+            annotations=channel_annotations(timed.events, [s.label for s in data]),
             part=part,
             meta=_meta(fields, lead),
             options=frozen_options(options),
@@ -458,7 +459,7 @@ def _own_header(
         reader=EdfReader.name,
         signals=signals,
         duration=fields.n_records * fields.record_seconds,
-        annotations=timed.events,
+        annotations=channel_annotations(timed.events, [s.label for s in data]),
         meta=_meta(fields, lead),
         layout=(("records", layout), ("calibration", tuple(_calibration(s) for s in data))),
         warnings=tuple(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from eegprep.base.limits import check_allocation, check_time
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers import byte_taps, event_count
+from eegprep.readers.base import Annotation
 
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _TAL_CHUNK_BYTES = 1 << 22  # annotation records are read 4 MiB of records at a time
@@ -361,6 +363,37 @@ def parse_tals(text: bytes) -> tuple[list[tuple[float, float, str]], float | Non
             keeping = onset
         out += [(onset, max(duration, 0.0), label) for label in labels if label]
     return out, keeping
+
+
+CHANNEL_MARK = "@@"
+"""How MNE's EDF export writes an annotation of some channels: one TAL text ``text@@label`` for
+each channel (EDF+ itself gives a text no channel)."""
+
+
+def channel_annotations(
+    events: Sequence[Annotation], labels: Sequence[str]
+) -> tuple[Annotation, ...]:
+    """``events`` with each text ``text@@label``, where ``label`` is one of the file's signal
+    ``labels``, read as MNE reads it: the text before the mark, on that channel, those of one
+    onset, duration and text one event on their channels (joined by ``,``, in the file's
+    order, as the ``mne`` reader gives a FIF annotation's). Any other text (``a@@``, ``a@@X``
+    of no such signal) is the text. Before, the label was ``text@@label``, on no channel."""
+    names = set(labels)
+    out: list[Annotation] = []
+    merged: dict[tuple[float, float, str], int] = {}
+    for ev in events:
+        text, mark, channel = ev.description.rpartition(CHANNEL_MARK)
+        if not mark or channel not in names:
+            out.append(ev)
+            continue
+        key = (ev.onset, ev.duration, text)
+        at = merged.get(key)
+        if at is None:
+            merged[key] = len(out)
+            out.append(replace(ev, description=text, channel=channel))
+        else:
+            out[at] = replace(out[at], channel=f"{out[at].channel},{channel}")
+    return tuple(out)
 
 
 def _tal_text(piece: bytes) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,11 @@ from eegprep.readers.edf_dates import edf_start, started
 from eegprep.readers.edf_gaps import TimedEvents, timed_events
 from eegprep.readers.edf_header import parse_edf_fields
 from eegprep.readers.edf_lead import first_record_onset, lead_warning
-from eegprep.readers.edf_records import parse_layout, read_annotation_records
+from eegprep.readers.edf_records import (
+    channel_annotations,
+    parse_layout,
+    read_annotation_records,
+)
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -71,7 +75,8 @@ def edf_gaps(path: str) -> TimedEvents | None:
     timed = timed_events(
         path, tals.annotations, tals.record_onsets, seconds, fastest, fields.continuity
     )
-    return timed
+    labels = [s.label for s in fields.data_signals]
+    return replace(timed, events=channel_annotations(timed.events, labels))
 
 
 def edf_lead_warning(path: str) -> str | None:

@@ -232,6 +232,32 @@ def test_edf_two_annotation_signals_anywhere_match_mne(
 
 
 @pytest.mark.parametrize(("suffix", "reserved"), _edf_variants())
+def test_edf_channel_annotations_as_mne_exports_them(
+    tmp_path: Path, suffix: str, reserved: str
+) -> None:
+    """MNE's EDF export writes an annotation of some channels as one text ``text@@label`` a
+    channel; MNE reads them back as one annotation on those channels. eegprep stored the
+    label ``A@@Cz`` on no channel. A text whose part after ``@@`` is no signal's label stays
+    whole."""
+    tals = [
+        _keep(0) + b"+0.5\x150.5\x14A@@Cz\x14\0+0.5\x150.5\x14A@@O1\x14\0+0.6\x14B@@Nope\x14\0",
+        _keep(1) + b"+1.2\x14C@@\x14\0+1.3\x14D@@Fp1\x14E\x14\0",
+        _keep(2),
+    ]
+    path = _edf(tmp_path / "src" / f"r{suffix}", tals, reserved=_reserved(suffix, reserved))
+    import mne
+
+    a = mne.io.read_raw(path, verbose="error").annotations
+    rows = zip(a.onset, a.duration, a.description, a.ch_names, strict=True)
+    expected = [(float(o), float(d), str(t), ",".join(c)) for o, d, t, c in rows]
+    out = tmp_path / "s.zarr"
+    assert ingest("folder", src=path.parent, out=out, config=SERIAL).failed == []
+    (rec,) = open_store(out).recordings
+    assert [(e.onset, e.duration, e.label, e.channel) for e in rec.events] == sorted(expected)
+    assert ("A", "Cz,O1") in [(e.label, e.channel) for e in rec.events]
+
+
+@pytest.mark.parametrize(("suffix", "reserved"), _edf_variants())
 @pytest.mark.parametrize("case", sorted(EDF_SPEC_CASES))
 def test_edf_time_keeping_tal_with_texts_as_the_spec_says(
     tmp_path: Path, case: str, suffix: str, reserved: str
