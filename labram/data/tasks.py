@@ -266,8 +266,9 @@ def _class_of(task: Task, value: Any) -> int | None:
     """Class number of a label value, by its canonical text
     (:func:`~labram.data.label_forms.label_text`): for ``label:KEY`` the value names the class
     (so a digit that is not a class name is no class; a checkpoint's class ``"1.0"`` or NFD
-    name is read in canonical form too); for the built-in tasks a name in any case, a 1-based
-    TUEV number, or a 0-based integer (TUAB's ``abnormal`` 0/1)."""
+    name is read in canonical form too); for the built-in tasks a name in any case, or a
+    number: an event task's (TUEV's) its ``.rec`` code, 1-based (1 spsw .. 6 bckg; 0 is no
+    code, so no class), a recording label's a 0-based integer (TUAB's ``abnormal`` 0/1)."""
     numeric = _numeric(task)
     text = label_text(value, numeric=numeric) if is_scalar_label(value) else None
     if text is None:
@@ -279,8 +280,8 @@ def _class_of(task: Task, value: Any) -> int | None:
     classes = [c.upper() for c in task.classes]
     if text in classes:
         return classes.index(text)
-    if task.events and text.isdigit() and 1 <= int(text) <= len(classes):
-        return int(text) - 1  # TUEV's .rec numbers 1..6
+    if task.events:  # TUEV's .rec numbers 1..6 (0 was taken as SPSW, as 1 is)
+        return int(text) - 1 if text.isdigit() and 1 <= int(text) <= len(classes) else None
     if text.isdigit() and int(text) < len(classes):
         return int(text)
     return None
