@@ -41,6 +41,7 @@ from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
 from eegprep.store.record import source_identity as record_source_identity
 from eegprep.store.recording import Recording
+from labram.data.code_books import book_of, book_text, check_books, other_book
 from labram.data.joins import crosses_join, stretches, tiled_starts
 from labram.data.label_forms import (
     check_numbers,
@@ -90,6 +91,8 @@ class Task:
     target_name: str | None = None  # regression: a series stored beside the EEG
     target_scale: float = 1.0  # regression targets are multiplied by this
     event_prefix: str | None = None  # tile windows inside events "<prefix><class>" (seed_v)
+    codes_key: str | None = None  # the classes are a corpus's codes of this label (code_books)
+    codes: dict[str, str] = field(default_factory=dict)  # code -> what it means, that corpus's
     label_smoothing: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -132,6 +135,8 @@ TASKS: dict[str, Task] = {
         window_seconds=5,
         events=True,
         label_smoothing=0.1,
+        codes_key="event",  # TUEV's .rec codes, its recordings' event_codes
+        codes={str(code): name for code, name in sorted(TUEV_CODES.items())},
     ),
     "seed_v": Task(
         name="seed_v",
@@ -139,6 +144,8 @@ TASKS: dict[str, Task] = {
         classes=tuple("01234"),
         window_seconds=4,
         event_prefix="emotion/",
+        codes_key="emotion",  # SEED-V's codes (docs/corpora.md#seed_v), its emotion_codes
+        codes={"0": "disgust", "1": "fear", "2": "sad", "3": "neutral", "4": "happy"},
     ),
     "mobi": Task(
         name="mobi",
@@ -185,16 +192,22 @@ def label_values(
     ------
     UsageError
         The values are names and two of them spell one number two ways (``"1"``, ``"1.0"``),
-        or a value spells a number beyond float64 (``"1e400"``).
+        or a value spells a number beyond float64 (``"1e400"``), or they are numbers and two
+        recordings' code books give one of them two meanings
+        (:func:`~labram.data.code_books.check_books`: SEED's 1 positive, SEED-IV's 1 sad).
     """
     found: list[tuple[str, Any]] = []
     odd: list[tuple[str, Any]] = []
+    books: list[tuple[str, dict[str, str]]] = []  # (recording, its code book of the label)
     for store in stores:
         for rec in store:
             if key not in rec.labels:
                 continue
             pair = (rec.id, rec.labels[key])
             (found if is_scalar_label(pair[1]) else odd).append(pair)
+            book = book_of(rec.labels, key)
+            if book is not None:
+                books.append((rec.id, book))
     if odd:
         rid, value = odd[0]
         log.warning(
@@ -208,6 +221,8 @@ def label_values(
         numeric = is_numeric(v for _, v in found)
     if not numeric:
         check_spellings(key, found, task_name=task_name)
+    else:  # (codes: numbers whose meaning is a corpus's own)
+        check_books(key, books, task_name=task_name)
     return class_order((label_text(v, numeric=numeric) or "" for _, v in found), numeric=numeric)
 
 
@@ -485,6 +500,8 @@ def index_by(
     if quiet:
         skipped, unknown, unlabelled = 0, [], []
     _warn_left_out(task, skipped, unknown, unlabelled)
+    if not quiet:
+        _warn_other_codes(task, found.other_codes)
     return {
         split: _split_index(opened, split, found.per_split.get(split), skipped, windows)
         for split in splits
@@ -505,6 +522,7 @@ class _Collected:
     skipped: int = 0  # recordings lacking a protocol channel
     unknown: list[tuple[str, Any]] = field(default_factory=list)  # (recording, no-class value)
     unlabelled: list[tuple[str, str]] = field(default_factory=list)  # (recording, its split)
+    other_codes: list[str] = field(default_factory=list)  # recordings coding it otherwise
 
 
 def _collect(
@@ -521,6 +539,9 @@ def _collect(
         for rec in store:
             split = split_of(rec)
             if split is None:
+                continue
+            if task.codes_key and other_book(task.codes, book_of(rec.labels, task.codes_key)):
+                found.other_codes.append(rec.id)  # (another corpus's codes: code_books)
                 continue
             sel = _rows(rec, task, windows.max_channels)
             if sel is None:
@@ -566,6 +587,19 @@ def _warn_left_out(
             task.name, counted(len(unknown), "recording"), noun(len(unknown), "holds", "hold"),
             task.label_key, rid, value, ", ".join(task.classes),
             "it gives" if len(unknown) == 1 else "they give",
+        )  # fmt: skip
+
+
+def _warn_other_codes(task: Task, other: list[str]) -> None:
+    """One warning for the recordings left out because their code book gives one of the
+    task's codes another meaning (:func:`~labram.data.code_books.other_book`)."""
+    if other:
+        log.warning(
+            "%s: %s %s label %r by other codes than the task's classes (%s; e.g. %s, its "
+            "%s_codes): %s no window",
+            task.name, counted(len(other), "recording"), noun(len(other), "codes", "code"),
+            task.codes_key, book_text(task.codes), other[0], task.codes_key,
+            "it gives" if len(other) == 1 else "they give",
         )  # fmt: skip
 
 

@@ -55,8 +55,9 @@ def _events(r: Recording) -> list[tuple[float, float, str]]:
 def check_seed(s: Store) -> None:
     recs = _by_id(s)
     a = recs["seed/1_20131027_djc_eeg3"]
-    assert a.labels == {"emotion": -1, "trial": 3} and a.subject_key == "seed:1"
-    assert recs["seed/jianglin_20140404_jl_eeg15"].labels == {"emotion": -1, "trial": 15}
+    book = {"emotion_codes": {"negative": -1, "neutral": 0, "positive": 1}}  # SEED's codes
+    assert a.labels == {"emotion": -1, "trial": 3, **book} and a.subject_key == "seed:1"
+    assert recs["seed/jianglin_20140404_jl_eeg15"].labels == {"emotion": -1, "trial": 15, **book}
     assert a.n_samples == 300 + 20 * 3  # already at 200 Hz: same length
 
 
@@ -79,7 +80,8 @@ def check_seed_raw(s: Store) -> None:
     labels = (1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1)  # seed's 15-clip list
     want = [(round(0.5 + 1.2 * k, 3), 1.0, f"emotion/{v}") for k, v in enumerate(labels)]
     assert _events(r1) == _events(r2) == want  # time.txt's samples at 1000 Hz
-    assert r1.subject_key == "seed:1" and r1.labels == {}  # the subject of seed/1_20131027_*
+    assert r1.subject_key == "seed:1"  # the subject of seed/1_20131027_*
+    assert r1.labels == {"emotion_codes": {"negative": -1, "neutral": 0, "positive": 1}}
     assert "M1" not in r1.channels and "VEO" not in r1.channels and len(r1.channels) == 62
     assert r1.n_samples == 19 * 200 and r1.meta["orig_sfreq"] == 1000.0
 

@@ -48,6 +48,53 @@ def _trial_number(header: Header, options: dict[str, Any]) -> int:
     return int(hit.group(1))
 
 
+def _all_values(options: dict[str, Any], key: str) -> list[Any]:
+    """Every value of ``options[key]``: its list, or each list of its table."""
+    value = options.get(key)
+    if isinstance(value, dict):
+        return [v for values in value.values() for v in values]
+    return list(value or [])
+
+
+def code_book(options: dict[str, Any], name: str) -> dict[str, Any]:
+    """The recording label ``<name>_codes`` (name -> code) of option ``names``, a table code ->
+    what it means (``{"-1" = "negative", "0" = "neutral", "1" = "positive"}``); none without it.
+
+    A corpus's codes mean what its own documentation says (SEED's 1 is positive, SEED-IV's 1
+    sad): stored beside them, the book lets a reader tell codes of two corpora apart
+    (``labram`` refuses to merge codes whose books differ). Every code of option ``labels``
+    must have its name, and no two codes one name.
+
+    Raises
+    ------
+    UsageError
+        Option ``names`` is not such a table (a code that is no number, a code or a name
+        twice), or misses a code of ``labels``.
+    """
+    names = options.get("names")
+    if names is None:
+        return {}
+    if not isinstance(names, dict) or not all(isinstance(v, str) and v for v in names.values()):
+        raise UsageError('sidecar option `names` must be a table of code = "name"')
+    book: dict[str, Any] = {}
+    for text, meaning in names.items():
+        code = _code(text)
+        if code is None or meaning in book or code in {float(c) for c in book.values()}:
+            raise UsageError(f"sidecar option `names`: {text!r} = {meaning!r} is no code of "
+                             "its own name (a number, each code and name once)")  # fmt: skip
+        book[meaning] = int(code) if code.is_integer() else code
+    named = {float(code) for code in book.values()}
+    missing = sorted({str(v) for v in _all_values(options, "labels") if _code(v) not in named})
+    if missing:
+        raise UsageError(f"sidecar option `names` names no code {', '.join(missing)} of `labels`")
+    return {f"{name}_codes": book}
+
+
+def _code(value: Any) -> float | None:
+    """A label value as the number it codes (``1``, ``1.0``, ``"1"``: 1.0), else None."""
+    return finite_number(str(value).strip())
+
+
 @register("trial_labels")
 def trial_labels(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Per-trial labels from lists in the manifest.
@@ -74,6 +121,9 @@ def trial_labels(sidecars: list[str], header: Header, options: dict[str, Any]) -
     mode : {'trial', 'events', 'list'}
         Default: ``events`` when ``starts`` is given, else ``trial`` when the recording is a
         part, else ``list`` (the whole list as one label: clips whose bounds are unknown).
+    names : table, optional
+        Code -> what it means; stored as the recording label ``<name>_codes`` (name -> code)
+        in every mode (:func:`code_book`).
     """
     name = str(options.get("name", "label"))
     labels = _table(options, "labels")
@@ -86,14 +136,17 @@ def trial_labels(sidecars: list[str], header: Header, options: dict[str, Any]) -
         if header.part or "trial" in options
         else "list"
     )
+    book = code_book(options, name)
     if mode == "list":
-        return SidecarResult(labels={name: list(labels)})
+        return SidecarResult(labels={name: list(labels), **book})
     if mode == "events":
-        return _trial_events(header, name, labels, options)
+        out = _trial_events(header, name, labels, options)
+        out.labels.update(book)
+        return out
     k = _trial_number(header, options)
     if not 1 <= k <= len(labels):
         raise SourceError(header.path, f"trial {k} has no label: the list has {len(labels)}")
-    return SidecarResult(labels={name: labels[k - 1], "trial": k})
+    return SidecarResult(labels={name: labels[k - 1], "trial": k, **book})
 
 
 def _trial_events(
@@ -250,13 +303,17 @@ def seed_time(sidecars: list[str], header: Header, options: dict[str, Any]) -> S
         Label name (``'emotion'``); each trial is an event ``'<name>/<label>'``.
     labels : list
         One value per trial, trial 1 first; the file's lists must have as many.
+    names : table, optional
+        Code -> what it means, stored as the recording label ``<name>_codes``
+        (:func:`code_book`).
     """
     name = str(options.get("name", "label"))
     labels = list(options.get("labels") or [])
     if not labels:
         raise UsageError("sidecar parser seed_time needs option `labels`")
+    book = code_book(options, name)
     if not sidecars:
-        return SidecarResult()
+        return SidecarResult(labels=book)
     path = sidecars[0]  # the recording's folder's time.txt, else the corpus root's
     starts, ends = read_time_txt(path)
     for other in sidecars[1:]:
@@ -268,7 +325,7 @@ def seed_time(sidecars: list[str], header: Header, options: dict[str, Any]) -> S
         raise SourceError(path, f"{counted(len(starts), 'trial')}, but the manifest labels "
                           f"{len(labels)}: which label is whose is unknown")  # fmt: skip
     sfreq = header.signals[0].sfreq
-    out = SidecarResult()
+    out = SidecarResult(labels=book)
     for k, (a, b, value) in enumerate(zip(starts, ends, labels), start=1):
         if b <= a:
             raise SourceError(path, f"trial {k} ends at sample {b}, not after its start at "
