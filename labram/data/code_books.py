@@ -63,9 +63,9 @@ def check_books(key: str, held: Iterable[tuple[str, dict[str, str]]], *, task_na
             if first_name != name:
                 raise UsageError(
                     f"task {task_name!r}: label {key!r} codes {code} as {first_name!r} in "
-                    f"{first_rid} but as {name!r} in {rid} (their corpora's <key>_codes "
-                    "books): one class would hold both; fine-tune on stores of corpora that "
-                    "code it alike"
+                    f"{first_rid} but as {name!r} in {rid} (their {key}_codes, each its "
+                    "corpus's code book): one class would hold both; fine-tune on stores of "
+                    "corpora that code it alike"
                 )
 
 
