@@ -116,6 +116,8 @@ def check_inria_bci(s: Store) -> None:
     assert fb == [(2.0, 0.0, "feedback/1"), (4.5, 0.0, "feedback/0"), (7.5, 0.0, "feedback/1")]
     assert [e[2] for e in _events(te)] == ["FeedBackEvent/1"] * 2
     assert "EOG" not in tr.channels and tr.session == "01"
+    # Prediction 1: the feedback was right, 0: an error (Kaggle's description)
+    assert tr.labels == te.labels == {"feedback_codes": {"error": 0, "good": 1}}
 
 
 def check_target_nontarget(s: Store) -> None:

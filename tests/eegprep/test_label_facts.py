@@ -1,4 +1,4 @@
-"""The SEED family's emotion codes, as each corpus documents them, are what the store holds.
+"""The codes corpora label with, as each corpus documents them, are what the store holds.
 
 The facts, in our words (docs/corpora.md, "The SEED family"): SEED codes a clip's emotion -1
 negative, 0 neutral, 1 positive, in the clip order of its label.mat (the same list for every
@@ -6,7 +6,8 @@ session; the raw release's clips too); SEED-IV 0 neutral, 1 sad, 2 fear, 3 happy
 of its own per session (the session being the folder); SEED-V 0 disgust, 1 fear, 2 sad,
 3 neutral, 4 happy, per session; SEED-GER and SEED-FRA use SEED's -1/0/1. The same number
 means different emotions in different corpora, so each recording carries its corpus's code
-book (``emotion_codes``, name -> code) beside the numbers.
+book (``emotion_codes``, name -> code) beside the numbers. Inria's ``TrainLabels.csv`` codes each
+feedback's ``Prediction`` 1 when the feedback was right (good), 0 when it was an error.
 """
 
 from __future__ import annotations
@@ -72,3 +73,14 @@ def test_a_code_book_must_name_every_code_of_the_lists() -> None:
         code_book(options, "emotion")
     with pytest.raises(UsageError, match="no code of its own name"):
         code_book({"labels": [0, 1], "names": {"0": "a", "1": "a"}}, "emotion")
+
+
+def test_inria_feedback_codes_are_its_predictions(tmp_path: Path) -> None:
+    store = _store("inria_bci", tmp_path)
+    for r in store.recordings:
+        assert r.labels["feedback_codes"] == {"error": 0, "good": 1}, r.id
+    train = next(r for r in store.recordings if r.split == "train")
+    # the fixture's TrainLabels.csv: FB001 1, FB002 0, FB003 1
+    assert [e.label for e in train.events if e.label.startswith("feedback/")] == [
+        "feedback/1", "feedback/0", "feedback/1",
+    ]  # fmt: skip

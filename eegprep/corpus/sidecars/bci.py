@@ -281,6 +281,11 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 """A line's end as an editor (and Python's text reading) ends it: CRLF, CR alone, LF."""
 
 
+FEEDBACK_CODES = {"error": 0, "good": 1}
+"""Inria's ``Prediction`` codes (the recording label ``feedback_codes``): 1 the feedback was
+right (good), 0 an error."""
+
+
 @register("inria_feedback")
 def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any]) -> SidecarResult:
     """Inria BCI Challenge: ``TrainLabels.csv`` (``IdFeedBack,Prediction``) -> feedback events.
@@ -289,14 +294,17 @@ def inria_feedback(sidecars: list[str], header: Header, options: dict[str, Any])
     (``FeedBackEvent`` annotations, in time order): ``'feedback/<Prediction>'`` (1: the
     feedback was right, 0: an error). A row missing, repeated or out of order moves no other
     label (pairing in order gave each later marker its neighbour's label). Test sessions have
-    no rows: their markers stay unlabelled. Options: ``session`` (``"S02_Sess01"``, usually a
-    template of path fields), ``marker`` (annotation prefix, default ``'FeedBackEvent'``).
+    no rows: their markers stay unlabelled. Every session carries the code book
+    ``feedback_codes`` (:data:`FEEDBACK_CODES`). Options: ``session`` (``"S02_Sess01"``,
+    usually a template of path fields), ``marker`` (annotation prefix, default
+    ``'FeedBackEvent'``).
     """
     path = sidecars[0]
     labels = _feedback_labels(path, f"{options['session']}_FB")
     marker = str(options.get("marker", "FeedBackEvent"))
     onsets = sorted(a.onset for a in header.annotations if a.description.startswith(marker))
-    out = SidecarResult(on_samples=True)  # (at the header's annotations)
+    # (at the header's annotations; the code book of the Prediction codes: labram.data.code_books)
+    out = SidecarResult(labels={"feedback_codes": dict(FEEDBACK_CODES)}, on_samples=True)
     if not labels:
         return out
     paired = {k: v for k, v in labels.items() if k <= len(onsets)}
