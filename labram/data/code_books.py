@@ -5,7 +5,8 @@ A corpus may code a label by numbers whose meaning is its own: SEED's emotion 1 
 SEED-IV's 1 sad and SEED-V's 1 fear; SEED's 0 is neutral where SEED-V's is disgust
 (docs/corpora.md, "The SEED family"). A store keeps the numbers as the corpus gives them, and
 beside them the corpus's book, the recording label ``<key>_codes`` (name -> code: TUEV's
-``event_codes``, the SEED family's ``emotion_codes``; the manifest's sidecar option ``names``).
+``event_codes``, the SEED family's ``emotion_codes`` from the manifest's sidecar option
+``names``, Inria's ``feedback_codes``).
 A task reads the numbers as classes, so:
 
 - a ``label:KEY`` task refuses the stores when two recordings' books give one code of ``KEY``
