@@ -599,3 +599,129 @@ def test_manifest_error_examples_are_what_loading_says() -> None:
         else:
             said.append("(loaded)")
     assert said == lines
+
+
+def _exit_statuses_in(
+    fn: Callable[..., object], depth: int = 0, seen: set[object] | None = None
+) -> set[int]:
+    """The exit statuses ``fn`` gives with ``sys.exit(N)`` (a number, ``A if ... else B``, or a
+    module constant), its own or those of the functions of its module it calls (3 deep)."""
+    import ast
+    import inspect
+    import textwrap
+
+    seen = set() if seen is None else seen
+    fn = inspect.unwrap(fn)
+    if fn in seen or depth > 3:
+        return set()
+    seen.add(fn)
+    names = getattr(fn, "__globals__", {})
+    found: set[int] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(fn)))):
+        if not isinstance(node, ast.Call):
+            continue
+        call = node.func
+        if isinstance(call, ast.Name) and inspect.isfunction(names.get(call.id)):
+            found |= _exit_statuses_in(names[call.id], depth + 1, seen)
+        elif ast.unparse(call) == "sys.exit" and node.args:
+            for part in ast.walk(node.args[0]):
+                value = part.value if isinstance(part, ast.Constant) else None
+                if isinstance(part, ast.Name):
+                    value = names.get(part.id)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    found.add(value)
+    return found
+
+
+def _exit_constants() -> set[int]:
+    """Every ``EXIT_<NAME> = N`` of the code: the statuses the command lines' shared paths give
+    (usage, internal error, signals, a closed pipe)."""
+    code = [ROOT / "cli.py", *(ROOT / "eegprep").rglob("*.py"), *(ROOT / "labram").rglob("*.py")]
+    return {
+        int(hit)
+        for path in code
+        for hit in re.findall(r"(?m)^EXIT_[A-Z_]+ = (\d+)\b", path.read_text())
+    }
+
+
+def _policy_problems(policy: str) -> list[str]:
+    """What docs/cli.md's exit-status policy leaves out: a status the code gives (`141 for`),
+    or a command that exits with a status of its own (3, `eegprep validate`'s 1) unnamed."""
+    said = " ".join(policy.split())
+    missing = [
+        f"status {n}" for n in sorted(_exit_constants()) if not re.search(rf"\b{n} for\b", said)
+    ]
+    for name, cmd in _commands():
+        own = _exit_statuses_in(cmd.callback) - {0, 2} if cmd.callback else set()
+        if own and not re.search(rf"`{name}`|`{name.split()[-1]}`", said):
+            missing.append(f"`{name}` (exits {', '.join(map(str, sorted(own)))})")
+    return missing
+
+
+def test_the_exit_status_policy_names_every_status_and_command() -> None:
+    """docs/cli.md's policy, "in one place", holds every exit status the code gives and each
+    command that gives one of its own: it left out 141 (a reader gone), `eegprep validate`'s
+    1 for a problem found and `labram embed`'s 3 for windows left out."""
+    page = (DOCS / "cli.md").read_text()
+    policy = page.split("- The policy, in one place:", 1)[1].split("\n- ", 1)[0]
+    assert _policy_problems(policy) == []
+    assert "status 141" in _policy_problems("2 for usage, 3 for `labram embed`")
+    assert _exit_statuses_in(dict(_commands())["eegprep validate"].callback) == {0, 1}
+
+
+def _quoted_lines(text: str) -> list[str]:
+    """The code spans of a page (its prose: blocks left out), each on one line."""
+    prose = " ".join(re.sub(r"```.*?```", "", text, flags=re.S).split())
+    return [(a or b).strip() for a, b in re.findall(r"``(.+?)``|`([^`]+)`", prose)]
+
+
+SET_QUOTE = re.compile(
+    r"(?:(?:error|warning): )?(?:--set (?P<item>\S+?):|(?P<flag>--[\w-]+ \S+) overrides --set "
+    r"(?P<over>\S+) )"
+)
+"""A quoted line about one `--set` item: `error: --set ITEM: ...`, `--set ITEM: Invalid ...`,
+`warning: --FLAG V overrides --set ITEM (...)`."""
+
+BARE_REFUSAL = re.compile(r"error: (Invalid value for(?! '-)|unknown config field)")
+"""A config value's refusal quoted without the `--set` item or the file that it names first
+(`error: Invalid value for '--lr'` is an option's, which names it)."""
+
+
+def _set_quote_problem(quote: str) -> str | None:
+    """Why a quoted `--set` line is not one a training command prints for that item (None: one
+    of `labram finetune --task tuab`, `pretrain` and `tokenizer` prints a line it starts;
+    `...` stands for any text), or a config refusal quoted without its item or file."""
+    from tests.labram.cli_runs import run_labram
+
+    hit = SET_QUOTE.match(quote)
+    if hit is None:
+        bare = BARE_REFUSAL.match(quote)
+        return "a config refusal quoted without the --set item or file it names" if bare else None
+    args = ["--set", hit["item"] or hit["over"], *(hit["flag"].split() if hit["flag"] else [])]
+    pattern = ".*".join(re.escape(part) for part in quote.split("..."))
+    said = []
+    for cmd in (["finetune", "--task", "tuab"], ["pretrain"], ["tokenizer"]):
+        _, output = run_labram(*cmd, "--store", "no-store-here.zarr", "--size", "tiny", *args)
+        said += output.splitlines()
+        if any(re.match(pattern, line.removeprefix("error: ").removeprefix("warning: "))
+               or re.match(pattern, line) for line in said):  # fmt: skip
+            return None
+    return f"no training command says it; they say {said}"
+
+
+def test_every_quoted_set_line_is_what_the_command_says() -> None:
+    """A `--set` refusal or warning the docs quote is a line the command prints for that item,
+    and a config refusal is quoted with the item or file it names first: docs/training.md
+    showed `error: Invalid value for `epochs`: ...` and `error: unknown config field 'lrr'`,
+    where the command prints `error: --set epochs=abc: Invalid value ...` (or `FILE: ...`)."""
+    wrong = {
+        f"{page.name}: {quote}": problem
+        for page in PAGES
+        for quote in _quoted_lines(page.read_text())
+        if quote.startswith(("error: ", "warning: ", "--set "))
+        and (problem := _set_quote_problem(quote))
+    }
+    assert wrong == {}
+    assert _set_quote_problem("error: --set epochs=abc: Invalid value for `epochs`: ...") is None
+    assert _set_quote_problem("error: --set epochs=abc: not a number") is not None
+    assert _set_quote_problem("error: unknown config field 'lrr'.") is not None
