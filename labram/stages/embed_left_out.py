@@ -26,6 +26,7 @@ from eegprep.base.errors import StoreFormatError
 from eegprep.store.readable import split_readable
 from eegprep.store.reader import Store, open_store
 from labram.data.block_reader import BlockReader
+from labram.data.store_set import given_name, remember
 
 
 @dataclass
@@ -78,6 +79,9 @@ def readable_stores(stores: Sequence[str | Store]) -> tuple[list[Store], dict[st
         store = given if isinstance(given, Store) else open_store(given, leave_out_malformed=True)
         part = split_readable(store)
         out.append(part.store)
+        # (the store as given, not its absolute URL, in the lines and records that name it,
+        # as every other command that reads stores names them)
+        remember([part.store], [given_name(given)], reconciled=False)
         for rid, why in part.left_out:
             left.setdefault(rid, why)
     return out, left

@@ -209,6 +209,35 @@ def test_a_training_command_says_each_overlap_once(
     assert len(_warnings(caplog, "are also in")) == 1
 
 
+def test_embed_names_the_stores_as_they_were_given(
+    pair: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """`labram embed --store a.zarr --store b.zarr` said `/abs/b.zarr: 2 of its 5 recordings are
+    also in /abs/a.zarr` and recorded the absolute paths as the output's `stores`, where every
+    other command (and docs/training.md, "Several stores") names the stores as given."""
+    import zarr
+
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.config import model_config
+    from labram.model.mem import LaBraMForMEM
+
+    monkeypatch.chdir(Path(pair[0]).parent)
+    save_ours(LaBraMForMEM(model_config("tiny")), tmp_path / "model.pt")
+    with caplog.at_level(logging.WARNING):
+        code, output = run_labram("embed", "--store", "a.zarr", "--store", "./b.zarr",
+                                  "--checkpoint", tmp_path / "model.pt", "--out",
+                                  tmp_path / "emb.zarr", "--device", "cpu")  # fmt: skip
+    assert code == 0, output
+    said = _warnings(caplog, "are also in")
+    assert len(said) == 1 and said[0].startswith("./b.zarr: 2 of its 5 recordings are also in "
+                                                 "a.zarr (the same source files"), said  # fmt: skip
+    assert zarr.open_group(tmp_path / "emb.zarr", mode="r").attrs["stores"] == [
+        "a.zarr",
+        "./b.zarr",
+    ]
+
+
 # --- 3. stores of other recipes, rates or vocabularies ---------------------------------------
 
 
