@@ -116,7 +116,7 @@ def labram_convert(
         raise  # one line, exit status 2 (OneLineErrors)
     except ValueError as exc:  # e.g. shapes that make no valid model config
         raise CheckpointError(f"{shown_path(src)}: {exc}") from exc
-    say(done)  # one line: a path's newline is shown as \n, never a line of its own
+    say(done, info=True)  # one line (a path's newline shown as \n); the file written: not -q's
 
 
 @labram_cli.command("tokenizer")
@@ -601,7 +601,8 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
     from labram.stages.tokenizer_used import KEY, MODEL_WITHOUT, describe
 
     res = export(checkpoint, out, fmt=fmt, force=force)
-    say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {shown_path(res['weights'])}")
+    weights = shown_path(res["weights"])
+    say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {weights}", info=True)
     if res["kind"] == "mem":  # the tokenizer whose codes it predicts
         say(f"tokenizer (targets): {describe(res.get(KEY), MODEL_WITHOUT)}", info=True)
     if res["kind"] == "classifier":  # the model it was fine-tuned from

@@ -169,6 +169,23 @@ def test_cli_export(classifier: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "ending in .safetensors" in res.output
 
 
+@pytest.mark.parametrize("command", ["export", "convert"])
+def test_quiet_writes_the_file_and_prints_nothing(
+    classifier: Path, tmp_path: Path, command: str
+) -> None:
+    """`labram -q export` printed `classifier, N parameters -> m.safetensors` and `labram -q
+    convert` `SRC (labram, classifier) -> DST (released layout)`: a summary naming the file
+    written, which `-q` leaves out (docs/cli.md); without `-q` the line is there."""
+    from cli import labram_cli
+
+    for quiet, name in ((["-q"], "q.safetensors"), ([], "loud.safetensors")):
+        out = tmp_path / name
+        args = ["--out", str(out)] if command == "export" else [str(out)]
+        res = CliRunner().invoke(labram_cli, [*quiet, command, str(classifier), *args])
+        assert res.exit_code == 0 and out.is_file(), res.output
+        assert (res.output == "") == bool(quiet), res.output
+
+
 def test_the_export_is_readable_as_any_file_and_never_written_without_its_card(
     classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
