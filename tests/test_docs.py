@@ -725,3 +725,58 @@ def test_every_quoted_set_line_is_what_the_command_says() -> None:
     assert _set_quote_problem("error: --set epochs=abc: Invalid value for `epochs`: ...") is None
     assert _set_quote_problem("error: --set epochs=abc: not a number") is not None
     assert _set_quote_problem("error: unknown config field 'lrr'.") is not None
+
+
+def _synopses(text: str) -> list[str]:
+    """The synopsis lines of a page: a command line of a bash block or a code span that shows
+    options in brackets (`labram export CKPT [--out NAME] [--force]`), cut at `&&`, `;` and a
+    trailing `# comment` (a `|` inside brackets lists choices)."""
+    blocks = re.findall(r"```(?:bash|sh|shell)\n(.*?)```", text, flags=re.S)
+    prose = re.sub(r"```.*?```|``.*?``", "", text, flags=re.S).replace("\n", " ")
+    lines = [ln for b in blocks for ln in b.splitlines()] + re.findall(r"`([^`]+)`", prose)
+    parts = (p.strip() for ln in lines for p in re.split(r"&&|;", re.sub(r"\s#.*$", "", ln)))
+    return [p for p in parts if "[" in p and p.split()[:1] in (["eegprep"], ["labram"])]
+
+
+def _synopsis_problem(line: str) -> str | None:
+    """What a synopsis line says wrong of its options (None: right): an option shown without
+    brackets (`--init CKPT`) must be required, one in brackets must not be."""
+    from cli import eegprep_cli, labram_cli
+
+    words = line.split()
+    cmd: click.Command = {"eegprep": eegprep_cli, "labram": labram_cli}[words[0]]
+    for word in words[1:]:
+        if not (isinstance(cmd, click.Group) and word in cmd.commands):
+            break
+        cmd = cmd.commands[word]
+    required = {o for p in cmd.params if p.required for o in p.opts}
+    bare = re.sub(r"\[[^\]]*\]", " ", line)
+    shown = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", bare))
+    optional = set(re.findall(r"\[\s*(--[a-z][a-z0-9-]*)", line)) - shown
+    wrong = [f"{o} is optional" for o in sorted(shown - required)]
+    wrong += [f"{o} is required" for o in sorted(optional & required)]
+    return ", ".join(wrong) or None
+
+
+def test_every_synopsis_brackets_the_optional_options_alone() -> None:
+    """A synopsis (`labram finetune --store S --task T [--init CKPT]`) shows the options a
+    command requires bare and the others in brackets: docs/training.md showed `--init CKPT` and
+    `labram export CKPT --out NAME.safetensors` bare, both optional (a random start; the
+    checkpoint's name)."""
+    wrong = sorted(
+        f"{page.name}: {line}: {problem}"
+        for page in PAGES
+        for line in _synopses(page.read_text())
+        if (problem := _synopsis_problem(line))
+    )
+    assert wrong == []
+    assert _synopsis_problem("labram evaluate --store S --task T --checkpoint C [--json]") is None
+    assert _synopsis_problem("labram finetune --store S --task T --init C [--seeds N]") == (
+        "--init is optional"
+    )
+    assert _synopsis_problem("labram evaluate [--store S] --task T --checkpoint C") == (
+        "--store is required"
+    )
+    assert _synopses("`labram export C [--size tiny|base] && ls`") == [
+        "labram export C [--size tiny|base]"
+    ]
