@@ -780,3 +780,25 @@ def test_every_synopsis_brackets_the_optional_options_alone() -> None:
     assert _synopses("`labram export C [--size tiny|base] && ls`") == [
         "labram export C [--size tiny|base]"
     ]
+
+
+def _plural_hedges(text: str) -> list[str]:
+    """The quoted lines of a page (code spans of three words or more: a message, not a word
+    the rule names) that count with `noun(s)`: every message counts through
+    `eegprep.base.wording`, so such a quote is one the code no longer prints."""
+    return [
+        quote
+        for quote in _quoted_lines(text)
+        if len(quote.split()) >= 3 and re.search(r"[A-Za-z]\(s\)", quote)
+    ]
+
+
+def test_no_quoted_message_counts_with_a_plural_hedge() -> None:
+    """docs/training.md quoted `20 window(s) of 1 recording hold a single token` and `it holds
+    the run of seed(s) 0`, docs/cli.md and docs/corpora.md `1 event(s) ...`, where the commands
+    print `20 windows`, `seed 0`, `1 event` (docs/cli.md: never `recording(s)`)."""
+    hedged = [f"{page.name}: {q}" for page in PAGES for q in _plural_hedges(page.read_text())]
+    assert hedged == []
+    assert _plural_hedges("say `2 gap(s) (4 s) between records` but not `recording(s)`") == [
+        "2 gap(s) (4 s) between records"
+    ]
