@@ -601,8 +601,10 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
     from labram.stages.tokenizer_used import KEY, MODEL_WITHOUT, describe
 
     res = export(checkpoint, out, fmt=fmt, force=force)
-    weights = shown_path(res["weights"])
-    say(f"{res['kind']}, {res['n_parameters']:,} parameters -> {weights}", info=True)
+    say(
+        f"{res['kind']}, {res['n_parameters']:,} parameters -> {shown_path(res['weights'])}",
+        info=True,
+    )
     if res["kind"] == "mem":  # the tokenizer whose codes it predicts
         say(f"tokenizer (targets): {describe(res.get(KEY), MODEL_WITHOUT)}", info=True)
     if res["kind"] == "classifier":  # the model it was fine-tuned from
