@@ -485,15 +485,20 @@ def markdown_line(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", shown_line(str(text)))
 
 
+def quiet() -> bool:
+    """Whether the running command was given ``-q``: it prints errors and its results alone,
+    no summary, note, warning or path of a file written (docs/cli.md)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("quiet"))
+
+
 def say(text: object = "", *, err: bool = False, info: bool = False) -> None:
     """Print ``text`` as ONE line (:func:`shown_line`: a newline in it is shown as ``\\n``):
     every command's output goes through here or :func:`say_lines`. ``info``: a summary, a
     note or the path of a file written, not an error nor the result the command exists to
     print; ``-q`` leaves it out."""
-    if info:
-        ctx = click.get_current_context(silent=True)
-        if ctx is not None and ctx.meta.get("quiet"):
-            return
+    if info and quiet():
+        return
     try:
         click.echo(_encodable(shown_line(str(text)), err), err=err)
     except OSError as exc:

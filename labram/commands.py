@@ -25,6 +25,7 @@ from eegprep.cli_group import (
     StoreLocation,
     exit_if_stopped,
     one_line,
+    quiet,
     say,
     say_capped,
     say_lines,
@@ -252,9 +253,11 @@ def _say_pretrained(res: dict[str, Any]) -> None:
         return
     if "tokenizer_stage" in res:
         cb = res["tokenizer_stage"]["codebook"]
+        # (its codebook's use is a result; the file it wrote is a path -q leaves out)
+        written = "" if quiet() else f" -> {shown_path(res['tokenizer'])}"
         say(
             f"tokenizer: {of_total(cb['codes_used'], cb['n_codes'], 'code')} used, perplexity "
-            f"{cb['perplexity']:.1f} -> {shown_path(res['tokenizer'])}"
+            f"{cb['perplexity']:.1f}{written}"
         )
     say(
         f"masked modelling: loss {m.get('loss', float('nan')):.4f}, masked-code accuracy "

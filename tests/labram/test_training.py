@@ -239,3 +239,22 @@ def test_an_invalid_recorded_fine_tuning_config_is_refused_not_replaced(tmp_path
     (tmp_path / "config.json").write_text('{"split_seed": NaN}')
     with pytest.raises(UsageError, match="unreadable run config"):
         run_config(tmp_path / "best.pt", {})
+
+
+def test_quiet_pretraining_prints_its_results_and_no_file_written(
+    store: str, tmp_path: Path
+) -> None:
+    """`labram -q pretrain` printed `tokenizer: ... -> OUT/tokenizer/tokenizer.pt`, the path of a
+    file written, which `-q` leaves out (docs/cli.md); the stages' results stay."""
+    from tests.labram.cli_runs import run_labram
+
+    args = ["pretrain", "--store", store, "--size", "tiny", "--max-steps", "1",
+            "--tokenizer-max-steps", "1", "--batch-size", "4", "--device", "cpu"]  # fmt: skip
+    code, output = run_labram("-q", *args, "--out", tmp_path / "q")
+    assert code == 0, output
+    lines = output.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["tokenizer", "masked modelling"], output
+    assert " -> " not in output and "tokenizer.pt" not in output
+    code, output = run_labram(*args, "--out", tmp_path / "loud")
+    said = [line for line in output.splitlines() if line.startswith("tokenizer: ")]
+    assert code == 0 and said[0].endswith(" -> " + str(tmp_path / "loud/tokenizer/tokenizer.pt"))
