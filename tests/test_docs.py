@@ -709,11 +709,14 @@ def _set_quote_problem(quote: str) -> str | None:
     return f"no training command says it; they say {said}"
 
 
-def test_every_quoted_set_line_is_what_the_command_says() -> None:
+def test_every_quoted_set_line_is_what_the_command_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A `--set` refusal or warning the docs quote is a line the command prints for that item,
     and a config refusal is quoted with the item or file it names first: docs/training.md
     showed `error: Invalid value for `epochs`: ...` and `error: unknown config field 'lrr'`,
     where the command prints `error: --set epochs=abc: Invalid value ...` (or `FILE: ...`)."""
+    monkeypatch.chdir(tmp_path)  # (a command refused after all would write runs/ here)
     wrong = {
         f"{page.name}: {quote}": problem
         for page in PAGES
