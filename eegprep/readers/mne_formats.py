@@ -77,6 +77,7 @@ from eegprep.readers.base import (
     unit_or_default,
     unit_to_uv,
 )
+from eegprep.readers.cnt_events import place_cnt_events
 from eegprep.readers.cnt_header import cnt_start
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
@@ -402,6 +403,8 @@ def _open_raw(
                 raw = _opener(fmt, func)(
                     opened, preload=False, verbose="warning", **thawed_options(options)
                 )
+                if fmt == "Neuroscan CNT":  # MNE puts its events early (cnt_events.py)
+                    place_cnt_events(raw, opened, caught)
         except Exception as exc:
             cut = cut_problem(opened) if fmt == "FIF" else None  # (MNE names another cause)
             problem = cut or open_problem(fmt, exc)
