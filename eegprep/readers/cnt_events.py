@@ -123,13 +123,25 @@ def cnt_annotations(path: str, sfreq: float, n_bytes: int) -> Annotations:
     )
 
 
+def _width(path: str, n_times: int) -> int:
+    """The sample width MNE read (2 or 4 bytes) where its Raw does not say: the bytes from the
+    channel table to the event table, per channel and sample (MNE's inference); 2 if none."""
+    with open_regular(path, buffering=-1) as fh:
+        head = fh.read(_SETUP)
+    n_channels = int.from_bytes(head[370:372], "little")
+    at = int.from_bytes(head[886:890], "little", signed=True)
+    width = (at - _SETUP - _ELECTLOC * n_channels) // max(1, n_channels * n_times)
+    return 4 if width == 4 else 2
+
+
 def place_cnt_events(raw: BaseRaw, path: str, caught: list[warnings.WarningMessage]) -> None:
     """Give ``raw``, the CNT file ``path`` MNE opened, its events at the format's samples
     (:func:`cnt_annotations`), inside the ``warnings.catch_warnings(record=True)`` that
     recorded MNE's opening in ``caught``: MNE's notes of its own events dropped or cut at the
     samples' ends are taken out, and those of these events recorded there instead."""
     caught[:] = [w for w in caught if not _MNE_CROPPED.match(str(w.message))]
-    n_bytes = int(raw._raw_extras[0]["n_bytes"])
+    extras = raw._raw_extras[0] if raw._raw_extras else {}
+    n_bytes = int(extras.get("n_bytes") or _width(path, raw.n_times))
     events = cnt_annotations(path, float(raw.info["sfreq"]), n_bytes)
     raw.set_annotations(events, verbose="warning")
 
