@@ -123,6 +123,7 @@ from eegprep.readers.mne_units import (
     unstated_unit,
 )
 from eegprep.readers.vhdr import read_vhdr, written_units
+from eegprep.readers.vhdr_text import clear_cache as text_cache_clear
 from eegprep.readers.vmrk import check_vmrk, forget_parsed
 
 if TYPE_CHECKING:
@@ -428,6 +429,10 @@ def _opener(fmt: str, func: str) -> Any:
     is parsed once, not again for them)."""
     import mne
 
+    if fmt == "BrainVision":  # text data read by eegprep (vhdr_raw.py), any layout
+        from eegprep.readers.vhdr_raw import read_raw_brainvision
+
+        return read_raw_brainvision
     if fmt == "EEGLAB":
         try:
             from eegprep.readers.set_raw import read_raw_eeglab
@@ -758,6 +763,7 @@ def _meta(
 def clear_cache() -> None:
     """Forget every cached Raw of this process (tests, or after files were replaced)."""
     _open_raw.cache_clear()
+    text_cache_clear()
     _data_files.cache_clear()
 
 

@@ -89,7 +89,7 @@ def _multiplexed_points(path: str, raw: BaseRaw) -> tuple[int, str | None]:
             f"the header says DataPoints={stated}: re-download it (or correct DataPoints)",
         )
     n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
-    binary = isinstance(extras.get("fmt"), str)  # (text data: a line a sample, its channels)
+    binary = not extras.get("eegprep_text")  # (text data: a sample's values are its channels')
     other = _more_channels(held * n_channels, stated, n_channels) if binary else None
     return stated, (
         f"data file {name} is longer than its header says: it holds {counted(held, 'sample')} per "
@@ -123,8 +123,8 @@ def _check_data_file(path: str, raw: BaseRaw) -> str | None:
         return None
     n_channels = int(extras.get("orig_nchan", len(raw.ch_names)))
     suffix = PurePath(path).suffix.lower()
-    fmt = extras.get("fmt")  # a dict of [ASCII Infos] for a text data file: not checked here
-    width = _BV_BYTES.get(fmt, 0) if isinstance(fmt, str) else 0
+    fmt = extras.get("fmt")  # text data (vhdr_raw.py) are counted by their lines: not here
+    width = _BV_BYTES.get(fmt, 0) if isinstance(fmt, str) and not extras.get("eegprep_text") else 0
     if suffix in BRAINVISION_HEADERS and width and extras.get("offsets") is None:
         sample = n_channels * width
     elif suffix == ".set" and not extras.get("is_embedded", True):

@@ -34,7 +34,7 @@ from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.mne_lengths import cnt_options, edf_layout
 from eegprep.readers.set_header import check_set, check_set_events
 from eegprep.readers.vhdr import read_vhdr
-from eegprep.readers.vhdr_text import check_text_data
+from eegprep.readers.vhdr_text import text_index
 from eegprep.readers.vmrk import check_vmrk
 
 
@@ -94,7 +94,7 @@ def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
         check_vmrk(path, fields.n_channels)
         data = next((c.path for c in vhdr_companions(path) if c.key == "datafile"), None)
         if fields.text is not None and data is not None:
-            check_text_data(path, data, fields.n_channels, *fields.text)
+            text_index(path, data, fields.text)  # every line checked, its offsets kept
     elif suffix == ".gdf":
         check_gdf(path)
     elif suffix == ".cnt":

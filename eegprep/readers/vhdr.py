@@ -45,6 +45,7 @@ from eegprep.readers.companions import (
     wide_codepage_problem,
 )
 from eegprep.readers.vhdr_comment import unread_tables, without_comment
+from eegprep.readers.vhdr_text import TextLayout
 from eegprep.readers.vmrk import OLD_MAC_LINES, mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
@@ -308,10 +309,9 @@ class VhdrFields:
         ``Ch1`` to ``ChN`` of ``[Channel Infos]``, in number order.
     data_points : int or None
         ``DataPoints`` (samples per channel), ``None`` when the header gives none.
-    text : tuple of (int, str) or None
-        For text data (``DataFormat=ASCII``): ``SkipLines`` and whether MNE reads a comma as
-        the decimal symbol (``DecimalSymbol`` other than ``.``: ``','``, else ``'.'``);
-        ``None`` for binary data.
+    text : TextLayout or None
+        For text data (``DataFormat=ASCII``): how the data file lays its values out
+        (:func:`text_layout`); ``None`` for binary data.
     interval : str
         ``SamplingInterval`` as written (microseconds, a positive number).
     """
@@ -319,7 +319,7 @@ class VhdrFields:
     n_channels: int
     channels: tuple[VhdrChannel, ...]
     data_points: int | None
-    text: tuple[int, str] | None = None
+    text: TextLayout | None = None
     interval: str = ""
 
 
@@ -356,12 +356,10 @@ def read_vhdr(path: str) -> VhdrFields:
     channels = _channel_infos(path, cfg, n_channels, fmt)
     _check_coordinates(path, cfg, {c.key for c in channels})
     text = None
-    if fmt == "ASCII":  # as MNE reads [ASCII Infos] (checked by _check_ascii)
-        symbol = _value(path, cfg, "ASCII Infos", "DecimalSymbol")
-        text = (
-            int(_required(path, cfg, "ASCII Infos", "SkipLines")),
-            "." if symbol in (None, ".") else ",",
-        )
+    if fmt == "ASCII":  # (an .ahdr's data hold one channel more than it lists)
+        extra = PurePath(path).suffix.lower() == ".ahdr"
+        order = _value(path, cfg, common, "DataOrientation") or ""
+        text = text_layout(path, cfg, order, n_channels + extra)
     n_points = None if points is None else int(points)
     return VhdrFields(n_channels, channels, n_points, text, interval.strip())
 
@@ -576,25 +574,33 @@ def _check_continuous(path: str, cfg: configparser.ConfigParser, common: str) ->
 
 
 def _check_ascii(path: str, cfg: configparser.ConfigParser, order: str) -> str:
-    """Text data: MNE reads them channels in columns (MULTIPLEXED), after ``SkipLines``, and
-    skips no columns."""
-    if order != "MULTIPLEXED":
-        raise SourceError(
-            path, f"ASCII data in {order} order, which MNE does not read: export it MULTIPLEXED"
-        )
-    if not cfg.has_section("ASCII Infos"):
-        raise SourceError(path, "the header has no [ASCII Infos] section for its ASCII data")
-    skip = _required(path, cfg, "ASCII Infos", "SkipLines")
-    if not (_WHOLE.fullmatch(skip.strip()) and int(skip) >= 0):
-        raise SourceError(path, f"SkipLines={skip!r} in [ASCII Infos] is not a whole number")
-    columns = _value(path, cfg, "ASCII Infos", "SkipColumns")
-    if columns is not None and columns.strip() not in ("", "0"):
-        raise SourceError(
-            path,
-            f"SkipColumns={columns!r} in [ASCII Infos]: MNE skips no columns of an ASCII data "
-            "file, and would read them as channels; export it without them",
-        )
+    """Text data, in either orientation: ``[ASCII Infos]`` may be absent, and each of its
+    ``SkipLines`` and ``SkipColumns`` (whole numbers, default 0) and ``DecimalSymbol`` (``.``
+    or ``,``, default ``.``); :func:`text_layout` reads them."""
+    text_layout(path, cfg, order, 1)
     return "ASCII"
+
+
+def text_layout(path: str, cfg: configparser.ConfigParser, order: str, n_values: int) -> TextLayout:
+    """The :class:`~eegprep.readers.vhdr_text.TextLayout` ``[ASCII Infos]`` gives (its
+    defaults where a key, or the section, is absent), each value checked."""
+    section = "ASCII Infos"
+    skips = []
+    for key in ("SkipLines", "SkipColumns"):
+        value = _value(path, cfg, section, key) if cfg.has_section(section) else None
+        if value is not None and value.strip() and not _WHOLE.fullmatch(value.strip()):
+            raise SourceError(path, f"{key}={value!r} in [{section}] is not a whole number")
+        number = int(value) if value is not None and value.strip() else 0
+        if number < 0:
+            raise SourceError(path, f"{key}={value!r} in [{section}] is negative")
+        skips.append(number)
+    symbol = _value(path, cfg, section, "DecimalSymbol") if cfg.has_section(section) else None
+    symbol = (symbol or ".").strip() or "."
+    if symbol not in (".", ","):
+        raise SourceError(
+            path, f"DecimalSymbol={symbol!r} in [{section}]: BrainVision writes '.' or ','"
+        )
+    return TextLayout(order, skips[0], skips[1], symbol, n_values)
 
 
 def _channel_infos(

@@ -315,28 +315,121 @@ def test_a_new_segment_at_the_first_sample_is_no_join(tmp_path: Path) -> None:
     assert not [w for w in header.warnings if "discontinuous" in w] and header.joins == ()
 
 
-TEXT_FAULTS = {  # (rows of samples as written, [ASCII Infos], the line's problem)
-    "tabs": (["1.5\t2.5\t3.5"] * 4, ["DecimalSymbol=."], r"not separated by spaces or commas"),
-    "semicolons, decimal commas": (
-        ["1,5;2,5;3,5"] * 4, ["DecimalSymbol=,"], r"with the header's DecimalSymbol=, every comma",
+# (orientation, [ASCII Infos] or None for no section, lines before the samples, a name
+# column, leading columns, separator, decimal symbol, line end, what ends the file): every
+# layout BrainVision Analyzer's Generic Data Export and the format's other writers use
+TEXT_LAYOUTS = {
+    "multiplexed, no [ASCII Infos]": ("MULTIPLEXED", None, [], False, [], " ", ".", "\r\n", ""),
+    "multiplexed, names line, no SkipLines": (
+        "MULTIPLEXED", ["DecimalSymbol=,"], ["Fp1\tCz\tO1"], False, [], "\t", ",", "\r\n", "",
     ),
-    "a column short": (["1.5 2.5"] * 4, ["DecimalSymbol=."], r"it holds 2 values, but the header lists 3 channels"),  # noqa: E501
-    "decimal commas, none said": (["1,5 2,5 3,5"] * 4, ["DecimalSymbol=."], r"'1,5' is not a number"),  # noqa: E501
-    "a blank line at the end": (["1.5 2.5 3.5"] * 4 + [""], ["DecimalSymbol=."], r"ends in 1 blank line, which MNE counts as samples"),  # noqa: E501
+    "multiplexed, title and names, a time column": (
+        "MULTIPLEXED", ["SkipLines=2", "SkipColumns=1"], ["exported", "t;Fp1;Cz;O1"], False,
+        ["0.000"], ";", ".", "\n", "\n\n",
+    ),
+    "multiplexed, commas": (
+        "MULTIPLEXED", ["SkipLines=0"], [], False, [], ", ", ".", "\r\n", "\r\n",
+    ),
+    "vectorized, names, SkipColumns": (
+        "VECTORIZED", ["DecimalSymbol=.", "SkipLines=0", "SkipColumns=1"], [], True, [], " ", ".",
+        "\r\n", "",
+    ),
+    "vectorized, names unsaid, decimal commas": (
+        "VECTORIZED", ["DecimalSymbol=,"], [], True, [], "\t", ",", "\n", "\n",
+    ),
+    "vectorized, a title line, no names": (
+        "VECTORIZED", ["SkipLines=1", "SkipColumns=0"], ["exported"], False, [], " ", ".",
+        "\r\n", "",
+    ),
+}  # fmt: skip
+
+
+def _text_data(values: np.ndarray, case: str) -> str:
+    """``values`` (channels, samples) written as :data:`TEXT_LAYOUTS` ``case`` lays them out."""
+    orientation, _, before, named, lead, sep, decimal, newline, end = TEXT_LAYOUTS[case]
+    shown = [[f"{v:.3f}".replace(".", decimal) for v in row] for row in values]
+    if orientation == "MULTIPLEXED":
+        rows = [sep.join([*lead, *col]) for col in zip(*shown, strict=True)]
+    else:
+        rows = [sep.join([LABELS[i]] * named + row) for i, row in enumerate(shown)]
+    return newline.join([*before, *rows]) + newline + end
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_LAYOUTS))
+def test_every_text_layout_reads_the_values_the_format_defines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """Text data in each layout the format allows (a line a sample or a line a channel, a
+    line of names or a name column said or unsaid, lines and columns skipped, blanks,
+    semicolons or commas between values, a decimal comma, CRLF): the values, times each
+    channel's resolution in its unit, at the header's rate. MNE read none of these but the
+    first and the commas (no SkipLines, VECTORIZED: refused); offsets are kept every 7 samples
+    here, so that segments start between them."""
+    from eegprep.readers import vhdr_text
+
+    monkeypatch.setattr(vhdr_text, "STEP", 7)
+    orientation, infos = TEXT_LAYOUTS[case][:2]
+    values = np.round(np.random.default_rng(5).normal(0, 30, (len(LABELS), N_TIMES)), 3)
+    path = _write(
+        tmp_path, ["Fp1,,0.5,µV", "Cz,,1,mV", "O1,,,µV"], _text_data(values, case), fmt="ASCII",
+        orientation=orientation, ascii_infos=infos or [], common=[f"DataPoints={N_TIMES}"],
+    )  # fmt: skip
+    if infos is None:
+        lines = Path(path).read_text(encoding="utf-8").split("\r\n")
+        Path(path).write_text("\r\n".join(x for x in lines if x != "[ASCII Infos]"), "utf-8")
+    header, _ = check_reader(
+        MneReader, path, expected_labels=LABELS, expected_n_samples=N_TIMES,
+        expected_sfreq=SFREQ, reference_uv=_expected(values, [0.5, 1, 1], ["µV", "mV", "µV"]),
+        atol=1e-3,
+    )  # fmt: skip
+    assert header.warnings == ()
+
+
+def test_text_data_mne_reads_is_read_as_mne_reads_it(tmp_path: Path) -> None:
+    """The layout MNE reads (a line a sample, SkipLines given): the same values."""
+    import mne
+
+    values = np.round(np.random.default_rng(6).normal(0, 30, (len(LABELS), N_TIMES)), 3)
+    rows = "\r\n".join(["Fp1 Cz O1", *(" ".join(f"{v:.3f}" for v in c) for c in values.T)])
+    path = _write(
+        tmp_path, ["Fp1,,0.5,µV", "Cz,,1,mV", "O1,,,µV"], rows + "\r\n",
+        fmt="ASCII", ascii_infos=["DecimalSymbol=.", "SkipLines=1", "SkipColumns=0"],
+    )  # fmt: skip
+    header = MneReader.read_header(path)
+    ours = MneReader.read_segment(header, [0, 1, 2], 0, N_TIMES)
+    theirs = mne.io.read_raw_brainvision(path, verbose="error").get_data() * 1e6
+    np.testing.assert_allclose(ours, theirs, atol=1e-3)
+
+
+TEXT_FAULTS = {  # (orientation, data as written, [ASCII Infos], the line and its problem)
+    "a column short": ("MULTIPLEXED", ["1.5 2.5"] * 4, [], r"line 1 .*it holds 2 values, but the header lists 3 channels"),  # noqa: E501
+    "decimal commas, none said": ("MULTIPLEXED", ["1,5 2,5 3,5"] * 4, ["DecimalSymbol=."], r"line 1 .*6 values.* header should say DecimalSymbol=,"),  # noqa: E501
+    "a value no number": ("MULTIPLEXED", ["1.5 2.5 3.5"] * 3 + ["1.5 2.x 3.5"], [], r"line 4 .*'2\.x' is not a number"),  # noqa: E501
+    "an empty value": ("MULTIPLEXED", ["1.5,2.5,3.5", "1.5,,3.5"], [], r"line 2 .*an empty value is not a number"),  # noqa: E501
+    "a blank line among the samples": ("MULTIPLEXED", ["1 2 3", "", "1 2 3"], [], r"line 2: a blank line among the samples"),  # noqa: E501
+    "a channel's line short": ("VECTORIZED", ["Fp1 1 2 3", "Cz 1 2", "O1 1 2 3"], [], r"line 2: channel 2's line holds 2 samples, channel 1's 3"),  # noqa: E501
+    "a channel's line missing": ("VECTORIZED", ["1 2 3", "1 2 3"], [], r"line 3: no samples for channel 3"),  # noqa: E501
+    "a line more than channels": ("VECTORIZED", ["1 2 3"] * 3 + ["", "4 5 6"], [], r"line 5: a line after the 3 channels"),  # noqa: E501
+    "a vectorized value no number": ("VECTORIZED", ["Fp1 1 2 3", "Cz 1 2 z3", "O1 1 2 3"], [], r"line 2: 'z3' is not a number"),  # noqa: E501
+    "SkipLines not a number": ("MULTIPLEXED", ["1 2 3"], ["SkipLines=one"], r"SkipLines='one' in \[ASCII Infos\] is not a whole number"),  # noqa: E501
+    "a decimal symbol no writer uses": ("MULTIPLEXED", ["1 2 3"], ["DecimalSymbol=;"], r"DecimalSymbol=';' in \[ASCII Infos\]"),  # noqa: E501
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("fault", sorted(TEXT_FAULTS))
-def test_text_data_mne_cannot_read_is_one_line_before_any_read(tmp_path: Path, fault: str) -> None:
-    """The header was read, and the first read of samples failed in MNE's words ("Unknown
-    BrainVision data format encountered. Please contact the MNE-Python developers", "could
-    not convert string to float")."""
-    rows, infos, problem = TEXT_FAULTS[fault]
+def test_malformed_text_data_is_one_line_naming_its_line(tmp_path: Path, fault: str) -> None:
+    """A line of the wrong count, a value that is no number, a blank line among the samples,
+    a channel's line short or missing: one line naming the data file and its line, before any
+    read (MNE failed at the first read, in its words: "Unknown BrainVision data format
+    encountered. Please contact the MNE-Python developers", "could not convert string to
+    float")."""
+    orientation, rows, infos, problem = TEXT_FAULTS[fault]
     path = _write(
         tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], "\r\n".join(rows) + "\r\n", fmt="ASCII",
-        ascii_infos=["SkipLines=0", *infos],
+        orientation=orientation, ascii_infos=infos,
     )  # fmt: skip
-    check_source_error(MneReader, path, rf"its data file rec\.eeg.*{problem}")
+    where = "" if "ASCII Infos" in problem else r"its data file rec\.eeg, "
+    check_source_error(MneReader, path, rf"{where}{problem}")
 
 
 def test_a_data_file_of_more_channels_than_listed_is_named_so(tmp_path: Path) -> None:
@@ -553,3 +646,36 @@ def test_a_header_ended_by_ctrl_z_is_read(tmp_path: Path) -> None:
         MneReader, path, expected_labels=LABELS,
         reference_uv=_expected(values, [0.5, 1, 2], ["µV"] * 3), atol=1e-3,
     )  # fmt: skip
+
+
+def _long_text(folder: Path, n_times: int) -> tuple[str, np.ndarray]:
+    """A line a channel of ``n_times`` values each (a name column first), and the values."""
+    values = np.round(np.random.default_rng(8).uniform(-99, 99, (len(LABELS), n_times)), 3)
+    rows = [f"{LABELS[i]} " + " ".join(f"{v:.3f}" for v in row) for i, row in enumerate(values)]
+    path = _write(
+        folder, ["Fp1,,,µV", "Cz,,,µV", "O1,,,µV"], "\r\n".join(rows) + "\r\n", fmt="ASCII",
+        orientation="VECTORIZED", ascii_infos=["SkipColumns=1"],
+    )  # fmt: skip
+    return path, values
+
+
+@pytest.mark.slow
+def test_a_long_text_file_is_read_in_blocks_not_whole(tmp_path: Path) -> None:
+    """A line a channel: a header and a segment of a file 4x as long take about the same
+    memory (the 1,800,000 values more would be 14 MB as float64, over 40 MB as Python floats),
+    and the segment holds the values written."""
+    from tests import peak_memory
+
+    grown = []
+    for n_times in (200_000, 800_000):
+        path, values = _long_text(tmp_path / str(n_times), n_times)
+        MneReader.read_segment(MneReader.read_header(path), [0], 0, 1)  # (MNE imported first)
+        clear_cache()
+        before = peak_memory.start()
+        header = MneReader.read_header(path)
+        segment = MneReader.read_segment(header, [2, 0], n_times // 2, n_times // 2 + 10_000)
+        grown.append(peak_memory.peak() - before)
+        assert header.signals[0].n_samples == n_times
+        window = values[[2, 0], n_times // 2 : n_times // 2 + 10_000]
+        np.testing.assert_allclose(segment, window, atol=1e-4)
+    assert grown[1] - grown[0] < 7 * 2**20, f"{grown[1] / 2**20:.1f} MiB held to read it"

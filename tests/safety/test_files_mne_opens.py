@@ -40,7 +40,12 @@ _READERS = {
 def _opener(fmt: str) -> tuple[Any, str]:
     """(module, name) of the function the mne reader opens a file of ``fmt`` with: MNE's
     reader, or for EEGLAB eegprep's own, MNE's RawEEGLAB keeping its boundary events
-    (eegprep/readers/set_raw.py)."""
+    (eegprep/readers/set_raw.py), and for BrainVision eegprep's, MNE's RawBrainVision or its
+    text data read by eegprep (eegprep/readers/vhdr_raw.py)."""
+    if fmt == "vhdr":
+        from eegprep.readers import vhdr_raw
+
+        return vhdr_raw, "read_raw_brainvision"
     if fmt == "set":
         from eegprep.readers import set_raw
 

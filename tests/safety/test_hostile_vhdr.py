@@ -309,7 +309,11 @@ COORD1 = "[Coordinates]\nCh1=1,0,0"
         ("DataOrientation=MULTIPLEXED", "", r"gives no DataOrientation= in \[Common Infos\]"),
         ("DataOrientation=MULTIPLEXED", "DataOrientation=ROWS", r"DataOrientation='ROWS'"),
         ("DataFormat=BINARY", "DataFormat=XML", r"DataFormat='XML' in the header: .*BINARY or"),
-        ("DataFormat=BINARY", "DataFormat=ASCII", r"no \[ASCII Infos\] section"),
+        (
+            "DataFormat=BINARY",
+            "DataFormat=ASCII",
+            r"data file r\.eeg, line \d+: it holds bytes that are no text",
+        ),
         ("BinaryFormat=INT_16", "BinaryFormat=INT_8", r"BinaryFormat='INT_8' in \[Binary"),
         ("BinaryFormat=INT_16", "BinaryFormat=INT_16\nUseBigEndianOrder=YES", r"byte-swapped"),
         ("SamplingInterval=4000", "", r"gives no SamplingInterval= in \[Common Infos\]"),

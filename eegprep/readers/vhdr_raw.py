@@ -1,0 +1,114 @@
+"""A BrainVision recording of text data (``DataFormat=ASCII``) opened through MNE, its samples
+read by eegprep (:mod:`eegprep.readers.vhdr_text`).
+
+MNE reads text data only ``MULTIPLEXED``, after a ``SkipLines`` it needs, without skipped
+columns, and keeps an offset of every line in memory. :func:`read_raw_brainvision` gives
+MNE the header as for 32-bit float samples side by side, over a placeholder of the size those
+samples would take (a sparse file: no byte of it is written, nor read), so that MNE reads the
+channels, markers and units as for any BrainVision file, and :class:`RawBrainVisionText`
+reads every segment from the text file itself, in any layout the format allows. The text file
+is then the Raw's file (``filenames``), as MNE names the data file it reads.
+
+Imports MNE: import this module only where MNE is wanted (the mne reader's opening of a file).
+
+Concurrency contract: each Raw keeps its own layout and offsets; nothing is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+from mne.io.brainvision.brainvision import RawBrainVision
+
+from eegprep.readers.vhdr import read_vhdr
+from eegprep.readers.vhdr_text import TextIndex, TextLayout, read_text, text_index
+
+try:
+    from mne.io.base import _mult_cal_one
+except ImportError:  # (an MNE that moved it)
+    from mne.io.brainvision.brainvision import _mult_cal_one  # type: ignore[attr-defined,no-redef]
+
+TEXT = "eegprep_text"
+"""The key, in a text recording's reader extras, of its layout and offsets (a sample is no
+number of the file's bytes)."""
+
+
+class RawBrainVisionText(RawBrainVision):
+    """MNE's ``RawBrainVision`` whose samples are read from a text data file by eegprep."""
+
+    def __init__(
+        self, placeholder_header: str, data_file: str, layout: TextLayout, index: TextIndex,
+        **options: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(placeholder_header, **options)
+        self._raw_extras[0][TEXT] = (layout, index)  # (MNE's reads see its extras alone)
+        self.filenames = [data_file]
+
+    def _read_segment_file(
+        self, data: np.ndarray, idx: Any, fi: int, start: int, stop: int, cals: Any, mult: Any
+    ) -> None:
+        """Values ``[start, stop)`` of the channels ``idx`` from the text file."""
+        extras = self._raw_extras[fi]
+        n_channels, (layout, index) = int(extras["orig_nchan"]), extras[TEXT]
+        rows = np.arange(n_channels)[idx]
+        block = np.zeros((n_channels, stop - start))
+        block[rows] = read_text(str(self._filenames[fi]), layout, index, rows, start, stop)
+        _mult_cal_one(data, block, idx, cals, mult)
+
+
+def read_raw_brainvision(path: str, **options: Any) -> RawBrainVision:
+    """``mne.io.read_raw_brainvision(path, **options)``; a header of text data as
+    :class:`RawBrainVisionText`."""
+    fields = read_vhdr(path)
+    if fields.text is None:
+        return RawBrainVision(path, **options)
+    data_file, markers = _named(path)
+    index = text_index(path, data_file, fields.text)
+    with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-text-") as tmp:
+        placeholder = os.path.join(tmp, "samples")
+        with open(placeholder, "wb") as fh:  # sparse: MNE takes the count from its size alone
+            fh.truncate(index.n_samples * fields.text.n_values * 4)
+        header = os.path.join(tmp, "header" + os.path.splitext(path)[1].lower())
+        with open(header, "wb") as fh:
+            fh.write(_binary_header(path, placeholder, markers))
+        return RawBrainVisionText(header, data_file, fields.text, index, **options)
+
+
+def _named(path: str) -> tuple[str, str | None]:
+    """The data and marker files the header ``path`` names, as absolute paths (as MNE joins
+    them to the header's folder)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    named: dict[str, str] = {}
+    with open(path, "rb") as fh:
+        for line in fh.read().split(b"\n"):
+            key, eq, value = line.partition(b"=")
+            name = key.strip().lower().decode("latin-1")
+            if eq and name in ("datafile", "markerfile") and name not in named:
+                text = value.strip().decode("utf-8", "surrogateescape")
+                named[name] = os.path.join(folder, text) if text else ""
+    return named.get("datafile", ""), named.get("markerfile") or None
+
+
+def _binary_header(path: str, placeholder: str, markers: str | None) -> bytes:
+    """The header ``path`` rewritten for MNE: 32-bit float samples side by side in
+    ``placeholder``, the marker file named by absolute path."""
+    out: list[bytes] = []
+    binary_section = False
+    for line in open(path, "rb").read().split(b"\n"):  # noqa: SIM115
+        key = line.partition(b"=")[0].strip().lower()
+        if line.strip().lower() == b"[binary infos]":
+            binary_section = True
+        if line.strip().lower() == b"[channel infos]" and not binary_section:
+            out += [b"[Binary Infos]", b"BinaryFormat=IEEE_FLOAT_32", b""]
+        swapped = {
+            b"dataformat": b"DataFormat=BINARY",
+            b"dataorientation": b"DataOrientation=MULTIPLEXED",
+            b"binaryformat": b"BinaryFormat=IEEE_FLOAT_32",
+            b"datafile": b"DataFile=" + os.fsencode(placeholder),
+            b"markerfile": b"MarkerFile=" + os.fsencode(markers or ""),
+        }
+        out.append(swapped.get(key, line) if b"=" in line else line)
+    return b"\n".join(out)
