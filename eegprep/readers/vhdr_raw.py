@@ -97,7 +97,9 @@ def _binary_header(path: str, placeholder: str, markers: str | None) -> bytes:
     ``placeholder``, the marker file named by absolute path."""
     out: list[bytes] = []
     binary_section = False
-    for line in open(path, "rb").read().split(b"\n"):  # noqa: SIM115
+    with open(path, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    for line in lines:
         key = line.partition(b"=")[0].strip().lower()
         if line.strip().lower() == b"[binary infos]":
             binary_section = True
