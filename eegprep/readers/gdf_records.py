@@ -55,6 +55,8 @@ class GdfRecords:
         Each channel's numpy sample type (little-endian).
     cal, offset : tuple of float
         Physical value of a code: ``code * cal + offset``, in the channel's unit.
+    physical : tuple of (float, float)
+        Each channel's physical minimum and maximum as the header states them.
     """
 
     data_start: int
@@ -66,6 +68,7 @@ class GdfRecords:
     types: tuple[str, ...]
     cal: tuple[float, ...]
     offset: tuple[float, ...]
+    physical: tuple[tuple[float, float], ...] = ()
 
     def sfreq(self, channel: int) -> float:
         """The channel's rate in Hz: its samples per record over a record's seconds."""
@@ -101,7 +104,13 @@ def gdf_records(path: str) -> GdfRecords | None:
         types=tuple(_NUMPY_TYPES[code] for code in codes),
         cal=tuple(cal.tolist()),
         offset=tuple((pmin - dmin * cal).tolist()),
+        physical=tuple(zip(pmin.tolist(), pmax.tolist(), strict=True)),
     )
+
+
+_CHUNK_BYTES = 1 << 22
+"""Records are read about 4 MiB at a time, so memory follows the segment asked for, not the
+records it spans (a slow channel's segment spans many records of the fast ones)."""
 
 
 def read_gdf_samples(
@@ -109,22 +118,30 @@ def read_gdf_samples(
 ) -> np.ndarray:
     """Samples ``[start, stop)`` (at the channels' own rate, which they share) of
     ``channels``, physical values in each channel's unit, float64, shape (len(channels),
-    stop - start)."""
+    stop - start); each channel's codes in its own sample type."""
     n = records.n_per_record[channels[0]]
     first, last = start // n, -(-stop // n)  # the records holding the samples
-    size = (last - first) * records.record_bytes
-    check_allocation(path, size + len(channels) * (stop - start) * 16, "reading samples")
-    with open_regular(path, buffering=-1) as fh:
-        fh.seek(records.data_start + first * records.record_bytes)
-        raw = fh.read(size)
-    if len(raw) < size:
-        raise SourceError(path, "the file changed since its header was read (it is shorter)")
-    block = np.frombuffer(raw, dtype=np.uint8).reshape(last - first, records.record_bytes)
+    step = max(1, _CHUNK_BYTES // max(records.record_bytes, 1))
+    check_allocation(
+        path, min(last - first, step) * records.record_bytes + len(channels) * (stop - start) * 16,
+        "reading samples",
+    )  # fmt: skip
     out = np.empty((len(channels), stop - start), dtype=np.float64)
-    for row, c in enumerate(channels):
-        width = np.dtype(records.types[c]).itemsize
-        at = records.offsets[c]
-        codes = block[:, at : at + n * width].copy().view(records.types[c]).ravel()
-        skip = start - first * n
-        out[row] = codes[skip : skip + stop - start] * records.cal[c] + records.offset[c]
+    with open_regular(path, buffering=-1) as fh:
+        for at in range(first, last, step):
+            upto = min(at + step, last)
+            fh.seek(records.data_start + at * records.record_bytes)
+            size = (upto - at) * records.record_bytes
+            raw = fh.read(size)
+            if len(raw) < size:
+                raise SourceError(
+                    path, "the file changed since its header was read (it is shorter)"
+                )
+            block = np.frombuffer(raw, dtype=np.uint8).reshape(upto - at, records.record_bytes)
+            lo, hi = max(start, at * n), min(stop, upto * n)  # this piece's samples
+            for row, c in enumerate(channels):
+                width = np.dtype(records.types[c]).itemsize
+                codes = block[:, records.offsets[c] : records.offsets[c] + n * width]
+                values = codes.copy().view(records.types[c]).ravel()[lo - at * n : hi - at * n]
+                out[row, lo - start : hi - start] = values * records.cal[c] + records.offset[c]
     return out
