@@ -9,7 +9,9 @@ outruns the file (as it does when the records end elsewhere than the header says
 duration (16775935) must match ...``. A channel of 0 samples per record holds no samples (MNE
 reads it as a flat channel): it is left out (:mod:`eegprep.readers.mne_empty`); a file whose
 channels all hold none is refused. A record count of -1 (unknown: a recording never closed) is
-told from the file where it can be (:mod:`eegprep.readers.gdf_count`).
+told from the file where it can be (:mod:`eegprep.readers.gdf_count`). A file whose channels
+store samples of different sizes, which MNE does not open, is read by eegprep
+(:mod:`eegprep.readers.gdf_own`) after these checks.
 
 GDF 1.x and 2.x share the positions read here: the record count (int64 at byte 236), the
 record duration (uint32 numerator and denominator at 244 and 248), each channel's label (16
@@ -34,8 +36,6 @@ from eegprep.readers.event_count import check_event_count
 from eegprep.readers.gdf_count import resolved
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed, fixed_header
 
-_TYPE_NAMES = {1: "int8", 2: "uint8", 3: "int16", 4: "uint16", 5: "int32", 6: "uint32",
-               7: "int64", 8: "uint64", 16: "float32", 17: "float64"}  # fmt: skip
 _DAMAGED = "the header is damaged; re-export or re-download it"
 
 
@@ -154,15 +154,7 @@ def _record_bytes(path: str, labels: list[str], n_samps: np.ndarray, types: np.n
                 f"channel {label!r} has {counted(n, 'sample')} per record (at least 0): {_DAMAGED}",
             )
     if not n_samps.any():
-        raise SourceError(path, no_samples_problem(labels))
-    widths = {GDF_TYPE_BYTES[int(code)] for code in types}
-    if len(widths) > 1:
-        kinds = sorted({_TYPE_NAMES[int(code)] for code in types})
-        raise SourceError(
-            path,
-            f"its channels store samples of different sizes ({', '.join(kinds)}), which MNE "
-            "cannot read: convert the file to one sample type (e.g. with BioSig's save2gdf)",
-        )
+        raise SourceError(path, no_samples_problem(labels))  # (sizes may differ: gdf_own)
     return int(np.dot(n_samps, [GDF_TYPE_BYTES[int(code)] for code in types]))
 
 

@@ -187,7 +187,7 @@ def _volts(unit: GdfUnit, default_unit: str) -> float:
 
 
 def gdf_annotations(
-    path: str, sfreq: float, n_samples: int
+    path: str, sfreq: float, n_samples: int, *, every: bool = False
 ) -> tuple[tuple[Annotation, ...], str | None] | None:
     """A GDF file's events timed at its event table's own rate, where that differs from the
     samples' (MNE divides their positions by the samples' rate: an event table at 1000 Hz
@@ -196,13 +196,16 @@ def gdf_annotations(
     the last sample are dropped, with a warning saying so. Each event lasts one sample of the
     recording or more, as MNE gives the same table at the samples' rate (its duration at least
     one sample; mode 1 states none): an event at another table rate lasted one sample of that
-    rate (a mode-1 event at 1000 Hz beside samples at 250 Hz lasted 1 ms there, 4 ms at 250 Hz)."""
+    rate (a mode-1 event at 1000 Hz beside samples at 250 Hz lasted 1 ms there, 4 ms at 250 Hz).
+    ``every``: the events of a file eegprep reads without MNE (:mod:`eegprep.readers.gdf_own`),
+    given whatever the rates (a table that states none at ``sfreq``)."""
     table = gdf_events(path)
-    if table is None or not table.rate or table.rate == sfreq:
+    rate = (table.rate or (sfreq if every else 0.0)) if table is not None else 0.0
+    if table is None or not rate or (rate == sfreq and not every):
         return None
     seconds = n_samples / sfreq
-    onsets = table.onsets / table.rate
-    durations = np.maximum(table.durations / table.rate, 1.0 / sfreq)
+    onsets = table.onsets / rate
+    durations = np.maximum(table.durations / rate, 1.0 / sfreq)
     kept = np.flatnonzero(onsets < seconds)
     events = tuple(
         Annotation(float(onsets[i]), float(durations[i]), str(int(table.codes[i]))) for i in kept
@@ -212,7 +215,7 @@ def gdf_annotations(
     n = len(onsets) - len(kept)
     return events, (
         f"the file's samples span 0-{seconds:g} s; {counted(n, 'event')} of its event table "
-        f"(at {table.rate:g} Hz) {noun(n, 'lies', 'lie')} outside them and {noun(n, 'was')} "
+        f"(at {rate:g} Hz) {noun(n, 'lies', 'lie')} outside them and {noun(n, 'was')} "
         "dropped: if they mark later parts of the recording, its samples are cut short "
         "(re-download it)"
     )

@@ -89,6 +89,7 @@ from eegprep.readers.companions import (
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.fif_tags import cut_problem
+from eegprep.readers.gdf_own import gdf_own_header, mixed_sizes
 from eegprep.readers.gdf_values import gdf_annotations
 from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_empty import empty_positions, nan_positions
@@ -178,7 +179,9 @@ class MneReader(Reader):
         channels of a mixed-rate file to the fastest rate itself, which eegprep's reader does
         not (it keeps each rate and time base exact), and crops annotations at the end. Given
         MNE options, the slower channels are read by eegprep's EDF reader all the same
-        (:mod:`eegprep.readers.mne_own_reads`).
+        (:mod:`eegprep.readers.mne_own_reads`). A GDF file whose channels store samples of
+        different sizes, which MNE does not open, is read by eegprep alone
+        (:mod:`eegprep.readers.gdf_own`).
         """
         check_readable(path)
         options = dict(options)
@@ -187,6 +190,8 @@ class MneReader(Reader):
             return EdfReader.read_header(path, part=part, **own)
         default_unit = str(own.get("default_unit", DEFAULT_UNIT))
         options = _check_options(path, options)
+        if PurePath(path).suffix.lower() == ".gdf" and mixed_sizes(path):  # MNE cannot open it
+            return gdf_own_header(path, options, part, default_unit, cls.name)
         try:
             return cls._open_described(path, options, part, default_unit)
         finally:
