@@ -10,20 +10,81 @@ header and a second 1.3 GB peak. :func:`read_raw_eeglab` opens the file as
 of the annotations MNE builds from ``EEG.event`` as MNE sets them, before it cuts them: one
 parse gives both.
 
+While it opens a file, the ``EEG`` MNE loaded is completed as EEGLAB's ``eeg_checkset`` completes
+it (:func:`eeglab_defaults`): a dataset saved without ``chanlocs`` (EEGLAB's empty set has
+``chanlocs = []``) has channels named from ``EEG.nbchan`` alone, as one with an empty
+``chanlocs`` (MNE failed on it: ``'Bunch' object has no attribute 'chanlocs'``), and a label
+that is a number is that number as a whole number's text (EEGLAB's ``int2str``: 2 is ``'2'``;
+MNE failed: ``each entry in ch_names must be an instance of str``).
+
 Imports MNE: import this module only where MNE is wanted (the mne reader's opening of a file).
 
-Concurrency contract: each Raw keeps its own; nothing is shared.
+Concurrency contract: each Raw keeps its own; nothing is shared. MNE's ``_check_load_mat`` is
+wrapped once, at import; the wrapper completes the ``EEG`` only while this thread opens a
+:class:`RawEEGLABKept` (a thread-local flag), so any other use of MNE is untouched.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from mne.io.eeglab import eeglab as _mne_eeglab
 from mne.io.eeglab.eeglab import RawEEGLAB
 
 from eegprep.readers.mne_lead import BOUNDARY
 from eegprep.readers.mne_pauses import KEPT
+
+_OPENING = threading.local()
+"""``depth``: how many :class:`RawEEGLABKept` this thread is opening (0: MNE is left as it is)."""
+
+
+def eeglab_defaults(eeg: Any) -> Any:
+    """``eeg`` (MNE's ``Bunch`` of the file's ``EEG``) with what EEGLAB fills in: an empty
+    ``chanlocs`` where the file has none; each label that is one real, finite number as
+    EEGLAB's ``int2str`` writes it (rounded half away from zero)."""
+    if "chanlocs" not in eeg:
+        eeg["chanlocs"] = np.zeros((0,))
+    locs = eeg["chanlocs"]
+    if isinstance(locs, dict) and "labels" in locs:
+        labels = locs["labels"]
+        many = isinstance(labels, list | tuple)
+        named = [_int2str(label) for label in (labels if many else [labels])]
+        locs["labels"] = named if many else named[0]
+    return eeg
+
+
+def _int2str(label: Any) -> Any:
+    """A label that is one real, finite number as MATLAB's ``int2str`` gives it; anything else
+    as it is (MNE, then eegprep, names what is wrong)."""
+    value = np.asarray(label) if isinstance(label, int | float | np.generic) else None
+    if value is None or value.dtype.kind not in "iuf" or value.dtype == np.bool_:
+        return label
+    number = float(value)
+    if not math.isfinite(number):
+        return label
+    return str(int(math.copysign(math.floor(abs(number) + 0.5), number)))
+
+
+def _completing(check_load_mat: Callable[..., Any]) -> Callable[..., Any]:
+    """MNE's ``_check_load_mat``, completing the ``EEG`` it returns (:func:`eeglab_defaults`)
+    while this thread opens a :class:`RawEEGLABKept`."""
+
+    def completed(*args: Any, **kwargs: Any) -> Any:
+        eeg = check_load_mat(*args, **kwargs)
+        return eeglab_defaults(eeg) if getattr(_OPENING, "depth", 0) else eeg
+
+    completed.eegprep_completes = True  # type: ignore[attr-defined]
+    return completed
+
+
+_LOADER = getattr(_mne_eeglab, "_check_load_mat", None)
+if _LOADER is not None and not getattr(_LOADER, "eegprep_completes", False):
+    # (a release of MNE without it: the EEG as MNE reads it, such datasets refused as before)
+    _mne_eeglab._check_load_mat = _completing(_LOADER)
 
 
 class RawEEGLABKept(RawEEGLAB):
@@ -33,9 +94,11 @@ class RawEEGLABKept(RawEEGLAB):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._eegprep_opening = True
+        _OPENING.depth = getattr(_OPENING, "depth", 0) + 1
         try:
             super().__init__(*args, **kwargs)
         finally:
+            _OPENING.depth -= 1
             self._eegprep_opening = False
 
     def set_annotations(self, annotations: Any, *args: Any, **kwargs: Any) -> Any:

@@ -220,19 +220,22 @@ def test_an_fdt_of_more_channels_than_nbchan_is_named_so(tmp_path: Path, layout:
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("label", [2.0, "", np.zeros((0, 0))], ids=["number", "empty", "[]"])
+@pytest.mark.parametrize("label", [float("nan"), "", np.zeros((0, 0))], ids=["NaN", "empty", "[]"])
 def test_a_channel_label_that_is_no_text_is_one_line(
     tmp_path: Path, layout: str, label: Any
 ) -> None:
     """MNE failed in its own words ("dig_ch_pos must be an instance of str", "unhashable type:
-    'numpy.ndarray'"), and the line said to check the file is complete."""
+    'numpy.ndarray'"), and the line said to check the file is complete. (A label that is a
+    whole number is read as EEGLAB's ``int2str`` gives it: tests/eegprep/test_set_save_layouts.py;
+    NaN has no such text.)"""
     path = _write_set(
         tmp_path, _microvolts(), struct=layout == "EEG-struct",
         chanlocs=_chanlocs(["Fp1", label, "O1"]),
     )  # fmt: skip
     check_source_error(
-        MneReader, path, r"MNE cannot read EEG\.chanlocs, .* a label that is empty or a number"
-    )
+        MneReader, path,
+        r"MNE cannot read EEG\.chanlocs, .* a label that is empty, or neither text nor a finite",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
