@@ -120,8 +120,8 @@ from eegprep.readers.mne_units import (
     brainvision_scaled,
     edf_scaled,
     edf_texts,
+    eeglab_unit,
     fif_unit,
-    unstated_unit,
 )
 from eegprep.readers.vhdr import read_vhdr, written_units
 from eegprep.readers.vhdr_text import clear_cache as text_cache_clear
@@ -720,7 +720,7 @@ def _units_put_right(
     if suffix in (".edf", ".bdf"):
         return edf_scaled(raw, signals, units, default_unit)
     if suffix == ".set":
-        return tuple(unstated_unit(s, default_unit) if s.to_uv == 1e6 else s for s in signals)
+        return tuple(eeglab_unit(s, default_unit) for s in signals)
     if suffix in BRAINVISION_HEADERS:
         scale = float(options.get("scale", 1.0))
         return brainvision_scaled(signals, raw.info["chs"], units, scale, default_unit)

@@ -11,7 +11,8 @@ from it in three places, put right here from what the file states:
   (:func:`edf_texts`). GDF: :func:`~eegprep.readers.gdf_values.gdf_scaled`.
 - FIF: a channel's ``unit_mul`` (the unit's power of ten, -6 for uV) is kept in its info and
   left out of its values (:func:`fif_unit`).
-- EEGLAB: a ``.set`` states no unit; MNE takes microvolts (:func:`unstated_unit`).
+- EEGLAB: a ``.set`` states no unit; MNE takes microvolts, for every channel whatever its
+  type (:func:`eeglab_unit`).
 - BrainVision: MNE keeps a channel in a unit it does not count as a voltage (``µS``, ``C``,
   and any channel of its ``misc`` option) as a unitless misc channel, its values multiplied by
   its own table's factor (10^-6 for ``µS``, and for ``µV`` named in ``misc``)
@@ -110,6 +111,19 @@ def unstated_unit(signal: Signal, default_unit: str) -> Signal:
     """A channel of a format that states no unit (EEGLAB), which MNE reads as microvolts: in
     ``default_unit`` (the manifest's), its unit empty (stated by nothing)."""
     return rescaled(signal, unit_or_default("", default_unit), "")
+
+
+def eeglab_unit(signal: Signal, default_unit: str) -> Signal:
+    """A channel of an EEGLAB ``.set``, whose ``EEG.data`` holds every channel in one unit that
+    the file does not state. MNE multiplies every channel by 10^-6 (microvolts to volts),
+    whatever its ``chanlocs`` type: a stim, misc or respiration channel was read 10^-6 times
+    the value the file holds. A channel of a voltage type, or misc, is in ``default_unit``
+    (:func:`unstated_unit`); any other (stim codes, say) holds the file's values, no unit."""
+    if signal.to_uv != 1e6:  # MNE's factor taken back out: the file's own values
+        signal = rescaled(signal, 1e6 / signal.to_uv, "")
+        if signal.kind != "misc":
+            return signal
+    return unstated_unit(signal, default_unit)
 
 
 def brainvision_scaled(

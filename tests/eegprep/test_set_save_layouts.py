@@ -1,18 +1,20 @@
-"""EEGLAB datasets in the layouts EEGLAB and other tools save them (scipy, MAT v5), read for
-what EEGLAB defines, and against MNE's ``read_raw_eeglab`` where MNE reads the file.
+"""EEGLAB datasets in the layouts EEGLAB and other tools save them (scipy, MAT v5), read for what
+EEGLAB defines, and against MNE's ``read_raw_eeglab`` where MNE reads the file.
 
-Each layout is written in both forms EEGLAB writes: one ``EEG`` struct (older versions) and
-each field a top-level variable (EEGLAB 2019 and later); samples in the ``.set`` or in an
-``.fdt`` (float32, channels x samples in MATLAB's column order). What EEGLAB defines: samples
-in microvolts; ``EEG.srate`` in Hz whatever its class; each event at ``latency`` samples
-counted from 1 (fractional where EEGLAB put it between samples), lasting ``duration`` samples
-(0 where the field is absent), its numeric ``type`` shown as EEGLAB shows it; ``EEG.xmin``
-only the time of the first sample; channels named by ``EEG.chanlocs(i).labels`` as written,
-a label that is a number by EEGLAB's ``int2str`` of it, and a dataset without ``chanlocs``
-(EEGLAB's empty set has ``chanlocs = []``) as one with an empty ``chanlocs``: channels named
-from ``EEG.nbchan``. Before, a dataset saved without ``chanlocs`` was refused in MNE's words
-(``'Bunch' object has no attribute 'chanlocs'``) as "a label that is empty or a number", and
-a label that is a number refused."""
+Each layout is written in both forms EEGLAB writes: one ``EEG`` struct (older versions) and each
+field a top-level variable (EEGLAB 2019 and later); samples in the ``.set`` or in an ``.fdt``
+(float32, channels x samples in MATLAB's column order). What EEGLAB defines: samples in microvolts;
+``EEG.srate`` in Hz whatever its class; each event at ``latency`` samples counted from 1 (fractional
+where EEGLAB put it between samples), lasting ``duration`` samples (0 where the field is absent),
+its numeric ``type`` shown as EEGLAB shows it; ``EEG.xmin`` only the time of the first sample; every
+channel in the one unit of ``EEG.data``, whatever its ``chanlocs`` type (a stim channel's codes as
+written); channels named by ``EEG.chanlocs(i).labels`` as written, a label that is a number by
+EEGLAB's ``int2str`` of it, and a dataset without ``chanlocs`` (EEGLAB's empty set has ``chanlocs =
+[]``) as one with an empty ``chanlocs``: channels named from ``EEG.nbchan``. Before, a dataset saved
+without ``chanlocs`` was refused in MNE's words (``'Bunch' object has no attribute 'chanlocs'``) as
+"a label that is empty or a number", and a label that is a number refused; and a channel whose
+``type`` is no voltage (``STIM``, ``RESP``, ``MISC``) was read 10^-6 times the value the file holds
+(MNE multiplies every channel of a ``.set`` by 10^-6, microvolts to volts)."""
 
 from __future__ import annotations
 
@@ -120,6 +122,12 @@ VARIANTS: dict[str, tuple[Any, ...]] = {
     ),
     "types EEG EOG empty": _case(
         {"chanlocs": _locs(LABELS, ["EEG", "EOG", ""])}, kinds=("eeg", "eog", "eeg")
+    ),
+    "types STIM RESP MISC": _case(
+        {"chanlocs": _locs(LABELS, ["STIM", "RESP", "MISC"])}, kinds=("stim", "resp", "misc")
+    ),
+    "types ECG EMG, fdt": _case(
+        {"chanlocs": _locs(LABELS, ["ECG", "EMG", "EEG"])}, "rec.fdt", kinds=("ecg", "emg", "eeg")
     ),
     "chanlocs empty": _case({"chanlocs": np.zeros((0, 0))}, labels=MNE_NAMES),
     "chanlocs missing": _case({"chanlocs": None}, labels=MNE_NAMES),
