@@ -141,6 +141,14 @@ VARIANTS: dict[str, tuple[Any, ...]] = {
         events=[(kind, onset, 0.0) for kind, onset, _ in READ],
     ),
     "events a struct of arrays": _case({"event": _event_arrays(EVENTS[:2])}, events=READ[:2]),
+    "events a struct of numeric arrays": _case(
+        {"event": {"type": np.array([7.0, 12.0]), "latency": np.array([11.0, 50.5])}},
+        events=[("7", 10.0, 0.0), ("12", 49.5, 0.0)],
+    ),
+    "one event a struct of values": _case(
+        {"event": {"type": "only", "latency": 21.0, "duration": 3.0}},
+        events=[("only", 20.0, 3.0)],
+    ),
     "urevent kept beside": _case({"urevent": _event_array(EVENTS)}),
     "no events": _case({"event": np.zeros((0, 0))}, events=[]),
 }
