@@ -37,8 +37,8 @@ def data_files(path: str) -> list[str]:
     """Files other than ``path`` that its format reads samples or markers from (absolute).
 
     BrainVision headers (``.vhdr``/``.ahdr``) name their data and marker files; an EEGLAB
-    ``.set`` names the ``.fdt`` that holds its samples (``EEG.data``; else a ``.fdt`` of the
-    same stem, as MNE falls back to); a FIF over MNE's split size continues in parts
+    ``.set``'s samples are in the ``.fdt`` of its own stem or the one ``EEG.data`` names
+    (:func:`set_data_files`); a FIF over MNE's split size continues in parts
     (:func:`fif_parts`); other formats are one file. Files named but missing are
     left out (the reader reports them).
     """
@@ -76,14 +76,20 @@ def _leaves(path: str, folder: str) -> bool:
 def set_data_files(path: str) -> list[str]:
     """The files that may hold an EEGLAB ``.set``'s samples, found in the ``.set``'s own folder
     alone (no name may leave it: ``EEG.data`` is taken by its base name, a Windows path's
-    too): the file ``EEG.data`` names, else the one whose name differs from it in letter case
-    only (as EEGLAB finds it on a case-insensitive system), else the ``.fdt`` of the set's own
-    stem (MNE's fallback: files renamed after saving), in any letter case. Several files
+    too): the file of the set's own stem with ``EEG.data``'s extension (EEGLAB reads that one
+    when the set was renamed, whatever ``EEG.data`` says), else the file ``EEG.data`` names,
+    else the ``.fdt`` of the set's own stem (MNE's fallback), each in any letter case (the
+    exact name first, as EEGLAB finds it on a case-insensitive system). Several files
     matching in letter case alone are all given (:func:`ambiguous_companion` refuses them)."""
     folder = os.path.dirname(path)
     named = set_data_name(path)
     stem = os.path.splitext(os.path.basename(path))[0]
-    for wanted in ([named] if named else []) + [stem + ".fdt"]:
+    # EEGLAB's pop_loadset: a set whose name differs from EEG.data's reads its own stem with
+    # EEG.data's extension ("the name of the dataset has changed on disk"), even where the
+    # file EEG.data names is there too (a set copied under a new name beside its source)
+    ext = os.path.splitext(named or "")[1]
+    own = [stem + ext] if ext.lower() in (".fdt", ".dat") else []
+    for wanted in [*own, *([named] if named else []), stem + ".fdt"]:
         hits = _case_matches(folder, wanted)
         if hits:
             return hits

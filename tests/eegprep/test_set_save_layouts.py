@@ -63,10 +63,12 @@ def _event_arrays(events: list[tuple[Any, ...]]) -> dict[str, np.ndarray]:
     }
 
 
-def _save(folder: Path, data: np.ndarray, *, struct: bool, fdt: str | None, **fields: Any) -> str:
-    """``rec.set`` (samples ``data``, uV, in it or in ``folder/fdt``) with ``fields`` set; a
-    field given as None is left out."""
-    n_channels, n_times = data.shape
+def _save(
+    folder: Path, samples: np.ndarray, *, struct: bool, fdt: str | None, **fields: Any
+) -> str:
+    """``rec.set`` (``samples``, uV, in it or in ``folder/fdt``) with ``fields`` set; a field
+    given as None is left out."""
+    n_channels, n_times = samples.shape
     eeg: dict[str, Any] = {
         "setname": "rec", "filename": "rec.set", "filepath": "", "nbchan": float(n_channels),
         "trials": 1.0, "pnts": float(n_times), "srate": SRATE, "xmin": 0.0,
@@ -75,10 +77,10 @@ def _save(folder: Path, data: np.ndarray, *, struct: bool, fdt: str | None, **fi
         "urevent": np.zeros((0, 0)), "datfile": "",
     }  # fmt: skip
     if fdt is not None:
-        np.asarray(data, "<f4").flatten(order="F").tofile(folder / fdt)
+        np.asarray(samples, "<f4").flatten(order="F").tofile(folder / fdt)
         eeg["data"] = eeg["datfile"] = fdt
     else:
-        eeg["data"] = data
+        eeg["data"] = samples
     eeg.update(fields)
     eeg = {key: value for key, value in eeg.items() if value is not None}
     scipy.io.savemat(folder / "rec.set", {"EEG": eeg} if struct else eeg, oned_as="row")
@@ -185,3 +187,17 @@ def test_a_set_reads_as_eeglab_defines_it(tmp_path: Path, layout: str, name: str
         np.testing.assert_allclose(raw.get_data() * 1e6, uv, atol=1e-3)
         assert raw.info["sfreq"] == SRATE and raw.ch_names == labels
         np.testing.assert_allclose(raw.annotations.onset, [a.onset for a in header.annotations])
+
+
+@pytest.mark.parametrize("layout", ["EEG-struct", "variables"])
+@pytest.mark.parametrize("source", ["sub01.fdt", "SUB01.FDT"])
+def test_a_set_copied_under_a_new_name_reads_its_own_samples(
+    tmp_path: Path, layout: str, source: str
+) -> None:
+    """``rec.set`` saved as a copy of ``sub01.set``: its ``EEG.data`` still names the source's
+    ``sub01.fdt``, which lies beside it, and its own samples are in ``rec.fdt``. EEGLAB's
+    ``pop_loadset`` reads the file of the set's own stem ("the name of the dataset has changed
+    on disk"); eegprep, as MNE, read the source's samples without a word."""
+    np.asarray(UV[::-1], "<f4").flatten(order="F").tofile(tmp_path / source)
+    path = _save(tmp_path, UV, struct=layout == "EEG-struct", fdt="rec.fdt", data=source)
+    check_reader(MneReader, path, expected_labels=LABELS, reference_uv=UV, atol=1e-3)
