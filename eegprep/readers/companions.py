@@ -135,7 +135,15 @@ def ambiguous_companion(path: str) -> str | None:
         named = set_data_name(path)  # None: samples in the .set itself (a stray .fdt is no
         found = set_data_files(path) if named else []  # question)
         if named and len(found) > 1:
-            return _ambiguous(f"EEG.data names {quoted_path(named)}", found)
+            wanted = os.path.basename(found[0])
+            if fold(wanted) == fold(named):
+                return _ambiguous(f"EEG.data names {quoted_path(named)}", found)
+            own = os.path.splitext(os.path.basename(path))[0] + os.path.splitext(named)[1]
+            what = (
+                f"the .set's own samples file {quoted_path(own)} (EEGLAB reads it, as the set's "
+                f"name differs from EEG.data's {quoted_path(named)})"
+            )
+            return _ambiguous(what, found)
     return None
 
 

@@ -27,7 +27,7 @@ import pytest
 import scipy.io
 
 from eegprep.readers.mne_formats import MneReader, clear_cache
-from tests.eegprep.reader_checks import check_reader
+from tests.eegprep.reader_checks import check_reader, check_source_error
 
 LABELS = ["Fp1", "Cz", "O1"]
 SRATE, N_TIMES = 250.0, 200
@@ -201,3 +201,17 @@ def test_a_set_copied_under_a_new_name_reads_its_own_samples(
     np.asarray(UV[::-1], "<f4").flatten(order="F").tofile(tmp_path / source)
     path = _save(tmp_path, UV, struct=layout == "EEG-struct", fdt="rec.fdt", data=source)
     check_reader(MneReader, path, expected_labels=LABELS, reference_uv=UV, atol=1e-3)
+
+
+def test_a_renamed_set_whose_own_samples_file_is_ambiguous_names_that_file(
+    tmp_path: Path,
+) -> None:
+    """Two files differ from the set's own ``rec.fdt`` in letter case alone: the line names the
+    file EEGLAB reads, not ``EEG.data``'s (which is there)."""
+    np.asarray(UV[::-1], "<f4").flatten(order="F").tofile(tmp_path / "sub01.fdt")
+    path = _save(tmp_path, UV, struct=False, fdt="Rec.fdt", data="sub01.fdt")
+    np.asarray(UV, "<f4").flatten(order="F").tofile(tmp_path / "REC.fdt")
+    check_source_error(
+        MneReader, path, r"the \.set's own samples file 'rec\.fdt' \(EEGLAB reads it, as the "
+        r"set's name differs from EEG\.data's 'sub01\.fdt'\), which is not there, and 2 files",
+    )  # fmt: skip
