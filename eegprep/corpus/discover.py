@@ -159,7 +159,9 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
         manifest,
         (rel for rel in tree.entries if not excluded(rel)),
         files,
-        lambda rel: included(rel) and not excluded(rel) and _fields(manifest, rel) is not None,
+        lambda rel: (
+            included(rel) and not excluded(rel) and recording_fields(manifest, rel) is not None
+        ),
     )
     items = _items(manifest, root, kept, listable, unmatched)
     n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
@@ -207,7 +209,7 @@ def _listable(
             skipped.append((as_text(rel), NOT_UTF8))
         elif rel.rpartition("/")[2].startswith("._") and is_apple_double(root / rel):
             skipped.append((rel, APPLE_DOUBLE))
-        elif (fields := _fields(manifest, rel)) is None:
+        elif (fields := recording_fields(manifest, rel)) is None:
             skipped.append((rel, ""))
         else:
             out[rel] = fields
@@ -389,7 +391,7 @@ def _folders_left_out(include: tuple[str, ...], exclude: tuple[str, ...]) -> Cal
     return left_out
 
 
-def _fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
+def recording_fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
     """Path fields of ``rel``; a pattern written for ``.edf`` also takes ``.EDF``."""
     fields = manifest.fields(rel)
     stem, dot, ext = rel.rpartition(".")

@@ -57,8 +57,12 @@ def sidecar_options(m: Manifest, fields: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, str]) -> list[str]:
-    """Existing sidecar files of the recording at ``path``, in the manifest's order.
+def find_sidecars(
+    manifest: Manifest, root: str, path: str, fields: dict[str, str], *, required: bool = True
+) -> list[str]:
+    """Existing sidecar files of the recording at ``path``, in the manifest's order
+    (``required=False``: none is no error even where the manifest requires one, for a command
+    that reads no labels).
 
     Raises
     ------
@@ -90,7 +94,7 @@ def find_sidecars(manifest: Manifest, root: str, path: str, fields: dict[str, st
                 "labels is unknown; keep one",
             )
     found = existing_sidecars(wanted)
-    if not found and manifest.sidecar_required:
+    if not found and required and manifest.sidecar_required:
         names = " or ".join(os.path.relpath(p, root) for p in wanted)
         raise SourceError(path, f"missing sidecar {names}: labels and events come from it")
     return found

@@ -4,9 +4,10 @@ The same steps as an ingest (:mod:`eegprep.ingestion.task`), composed from its f
 manifest's reader, the channel mapping, the streamed preprocessing of the recipe (float32
 microvolts at 200 Hz, rounded as the recipe's encoding stores them) and the checks that refuse
 a file (no EEG channel, too short, a rate that cannot carry the low-pass, non-finite samples,
-constant or flat channels, wrong units), with the same one-line messages. What an ingest adds
-is left out: sidecars (labels, events, a BIDS ``channels.tsv``'s bad channels), the QC record,
-the store.
+constant or flat channels, wrong units), with the same one-line messages, and the channels the
+manifest's sidecar leaves out (a BIDS ``channels.tsv``'s bad and non-EEG ones:
+:func:`~eegprep.ingestion.task.sidecar_channels`). What an ingest adds is left out: the
+sidecar's labels and events, the QC record, the store.
 
 :func:`stream_preprocessed` gives the recording block by block (memory: one block, whatever its
 length; ``labram predict`` cuts its windows from the blocks as they come) and judges it, as an
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import numpy as np
 from eegprep.base import limits
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
-from eegprep.corpus.discover import SourceItem
+from eegprep.corpus.discover import SourceItem, recording_fields
 from eegprep.corpus.manifest import Manifest
 from eegprep.ingestion.source_channels import RateGroup, open_source, rate_groups
 from eegprep.ingestion.task import (
@@ -40,6 +41,7 @@ from eegprep.ingestion.task import (
     judge_quality,
     output_length,
     preprocessed_blocks,
+    sidecar_channels,
     source_head,
     stretch_plan,
 )
@@ -94,10 +96,26 @@ class Preprocessed:
 
 
 def _task(manifest: Manifest, path: str, recipe: Recipe, part: str | None) -> IngestTask:
-    """The ingest task the pipeline functions take; nothing is staged or written with it."""
-    p = Path(path)
+    """The ingest task the pipeline functions take; nothing is staged or written with it.
+    Its root is the nearest folder above ``path`` from which the manifest's path pattern
+    matches the file (a BIDS file's ``sub-01/eeg/...``), with the fields it captures, so that
+    the sidecars an ingest of that folder reads are found (:func:`sidecar_channels`); the
+    file's own folder, with no fields, where none matches (no sidecar is then looked for)."""
+    p = Path(os.path.abspath(path))
+    for root in p.parents if manifest.sidecar_parser else ():
+        rel = p.relative_to(root).as_posix()
+        fields = recording_fields(manifest, rel)  # (as an ingest of `root` matches it)
+        if fields is not None:
+            item = SourceItem(relpath=rel, part=part, name=p.stem, fields=tuple(fields.items()))
+            return IngestTask(manifest, str(root), item, "", "", recipe, (0, 0))
     item = SourceItem(relpath=p.name, part=part, name=p.stem, fields=())
-    return IngestTask(manifest, str(p.parent), item, "", "", recipe, (0, 0))
+    return IngestTask(_without_sidecar(manifest), str(p.parent), item, "", "", recipe, (0, 0))
+
+
+def _without_sidecar(manifest: Manifest) -> Manifest:
+    """``manifest`` reading no sidecar: a file its path pattern does not match has none an
+    ingest would find (its templates name fields the file's path does not give)."""
+    return replace(manifest, sidecar_parser=None)
 
 
 def read_preprocessed(
@@ -221,6 +239,7 @@ def open_preprocessed(
         task = _task(manifest, path, recipe, part)
         groups = rate_groups(header, mapping)
         mapping, groups, slow = check_band(task, path, header, mapping, groups)
+        mapping, groups, said = sidecar_channels(task, path, header, mapping, groups)
         n_out = output_length(task, path, header, groups)
         joins = stretch_plan(header, groups, recipe.sfreq).joins
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]
@@ -229,7 +248,7 @@ def open_preprocessed(
                    encoding)  # fmt: skip
     names = list(mapping.names)
     return Opened(path, names, list(mapping.indices), recipe.sfreq, n_out, joins,
-                  warnings + slow, parts, gaps=tuple(header.sidecar_gaps))  # fmt: skip
+                  warnings + slow + said, parts, gaps=tuple(header.sidecar_gaps))  # fmt: skip
 
 
 def stream_preprocessed(opened: Opened) -> Generator[np.ndarray, None, None]:

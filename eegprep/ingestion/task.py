@@ -622,8 +622,12 @@ def _bounded_recipe(task: IngestTask, path: str, groups: list[RateGroup]) -> Rec
     return recipe if seconds == recipe.block_seconds else recipe.with_(block_seconds=seconds)
 
 
-def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
-    """Run the manifest's sidecar parser (see docs/manifest-format.md, ``[sidecar]``).
+def _sidecar(
+    task: IngestTask, path: str, header: Header, *, required: bool = True
+) -> SidecarResult:
+    """Run the manifest's sidecar parser (see docs/manifest-format.md, ``[sidecar]``);
+    ``required=False``: none found is no error and runs nothing, even where the manifest
+    requires one or runs its parser without files.
 
     Sidecar paths come from ``suffixes`` (appended to the source path without its extension)
     and ``files`` (templates of path fields, relative to the corpus root). A parser whose
@@ -634,9 +638,9 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
     if not m.sidecar_parser:
         return SidecarResult()
     fields = {**task.item.field_dict(), "part": task.item.part or ""}
-    found = find_sidecars(m, task.root, path, fields)
+    found = find_sidecars(m, task.root, path, fields, required=required)
     declared = bool(m.sidecar_suffixes or m.sidecar_files)
-    if not found and declared and not m.sidecar_always:
+    if not found and (not required or (declared and not m.sidecar_always)):
         return SidecarResult()
     for f in found:  # parsers read a sidecar whole, as text: objects per byte and per line
         check_allocation(f, sidecar_bytes(f), "reading this sidecar")
@@ -655,6 +659,19 @@ def _sidecar(task: IngestTask, path: str, header: Header) -> SidecarResult:
     # (text is judged by its own rules next: the record text rule's, the event rule's)
     check_values({"labels": result.labels, "events": result.events}, path, what, text=False)
     return result
+
+
+def sidecar_channels(
+    task: IngestTask, path: str, header: Header, mapping: ChannelMapping, groups: list[RateGroup]
+) -> tuple[ChannelMapping, list[RateGroup], list[str]]:
+    """The channels an ingest keeps once the manifest's sidecar is read (a BIDS
+    ``channels.tsv``'s bad and non-EEG channels left out: :func:`_channel_status`), their rate
+    groups and the sidecar's report lines, for a command that reads a file without its labels
+    (``labram predict``): the sidecar found and parsed as an ingest does, none found no error.
+    """
+    sidecar = _sidecar(task, path, header, required=False)
+    mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
+    return mapping, groups, sidecar.problems
 
 
 def effective_recipe(task: IngestTask) -> Recipe:

@@ -1,0 +1,207 @@
+"""`labram predict FILE` scores the windows an ingest of the same file stores, for every format.
+
+One recording (35 s at 250 Hz, microvolts to 0.1 uV) written in each format a folder ingest
+reads (EDF+ with annotations, BDF, GDF 1.25 and 2.20, CNT with events, BrainVision binary,
+text, and binary with a second segment, FIF and EEGLAB with eog/emg-typed channels labelled as
+sites), a BIDS BrainVision file whose ``channels.tsv`` marks one channel bad and types another
+EOG (``--corpus bids``), and a CSV table read through a manifest of the ``csv`` reader. Its
+labels hold both T3 and T7 (one site) and an ``EOG``. Each folder is ingested by its manifest
+and the store embedded by a ``label:KEY`` classifier (``labram embed`` keeps its logits); the
+same files are predicted with ``--corpus`` that manifest. Per file: the same channels, the same
+window starts, the same probabilities to float32 round-off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import zarr
+
+from eegprep import open_store
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.driver import IngestConfig, ingest
+from eegprep.testing.edf_writer import write_edf
+from eegprep.testing.fixtures.cnt_writer import write_cnt
+from eegprep.testing.fixtures.gdf_writer import write_gdf
+from labram.checkpoints.layouts import save_ours
+from labram.checkpoints.safe_read import read_checkpoint
+from labram.model.classifier import LaBraMClassifier
+from labram.model.config import model_config
+from labram.stages.embed import EmbedConfig, embed
+from labram.stages.predict import predict_files
+from labram.train.checkpoint import atomic_save
+from tests.eegprep.test_reader_set_semantics import _write_set
+
+SFREQ = 250
+LABELS = ["Fp1", "Fp2", "C3", "Cz", "T3", "T7", "O1", "O2", "EOG"]
+TYPES = ["eog", "eeg", "eeg", "eeg", "eeg", "eeg", "eeg", "emg", "eog"]  # (FIF, EEGLAB)
+CLASSES = ["a", "b", "c"]
+X = np.round(
+    np.random.default_rng(0).normal(0, 20, (len(LABELS), SFREQ * 35))
+    + 30 * np.sin(2 * np.pi * 10 * np.arange(SFREQ * 35) / SFREQ),
+    1,
+)
+
+
+def _brainvision(folder: Path, name: str, *, text: bool = False, segment: int = 0) -> Path:
+    """``name.vhdr`` of :data:`X`: float32 or text samples; a second segment from
+    sample ``segment`` (1-based) when given."""
+    binary = "[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n"
+    layout = "[ASCII Infos]\nDecimalSymbol=.\n" if text else binary
+    (folder / f"{name}.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+        f"DataFile={name}.eeg\nMarkerFile={name}.vmrk\nDataFormat={'ASCII' if text else 'BINARY'}"
+        f"\nDataOrientation=MULTIPLEXED\nNumberOfChannels={len(LABELS)}\nSamplingInterval="
+        f"{1_000_000 // SFREQ}\n{layout}[Channel Infos]\n"
+        + "".join(f"Ch{i + 1}={c},,1,µV\n" for i, c in enumerate(LABELS)),
+        encoding="utf-8",
+    )
+    if text:
+        rows = (" ".join(f"{v:.1f}" for v in row) + "\n" for row in X.T)
+        (folder / f"{name}.eeg").write_text("".join(rows))
+    else:
+        (folder / f"{name}.eeg").write_bytes(X.T.astype("<f4").tobytes())
+    more = f"Mk3=New Segment,,{segment},1,0\n" if segment else ""
+    (folder / f"{name}.vmrk").write_text(
+        "Brain Vision Data Exchange Marker File, Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+        f"DataFile={name}.eeg\n[Marker Infos]\nMk1=New Segment,,1,1,0,20180302102030000000\n"
+        f"Mk2=Stimulus,S  1,500,1,0\n{more}",
+        encoding="utf-8",
+    )
+    return folder / f"{name}.vhdr"
+
+
+def _folder(src: Path) -> list[Path]:
+    """One recording of :data:`X` in each format the ``folder`` manifest reads."""
+    import mne
+
+    src.mkdir()
+    edf = dict(labels=LABELS, sfreqs=SFREQ, physical_min=-500.0, physical_max=500.0)
+    write_edf(src / "a.edf", list(X), edf_plus=True, annotations=[(3.0, 1.0, "x")], **edf)
+    write_edf(src / "b.bdf", list(X), bdf=True, **edf)
+    write_gdf(src / "g1.gdf", X, LABELS, SFREQ)
+    write_gdf(src / "g2.gdf", X, LABELS, SFREQ, version="2.20")
+    write_cnt(src / "c.cnt", X, LABELS, SFREQ, events=[(100, 1), (900, 2)])
+    _brainvision(src, "v")
+    _brainvision(src, "v_text", text=True)
+    _brainvision(src, "v_segments", segment=SFREQ * 17)
+    info = mne.create_info(LABELS, float(SFREQ), TYPES)
+    mne.io.RawArray(X * 1e-6, info, verbose=False).save(src / "f_raw.fif", verbose=False)
+    locs = np.zeros((1, len(LABELS)), dtype=[("labels", object), ("type", object)])
+    for i, (label, kind) in enumerate(zip(LABELS, TYPES, strict=True)):
+        locs[0, i] = (label, kind.upper())
+    _write_set(src, X, struct=True, chanlocs=locs, srate=float(SFREQ), name="s")
+    return sorted(p for p in src.iterdir() if p.suffix not in (".eeg", ".vmrk"))
+
+
+def _bids(src: Path) -> list[Path]:
+    """A BIDS recording whose channels.tsv marks Fp2 bad and types C3 EOG."""
+    folder = src / "sub-01" / "eeg"
+    folder.mkdir(parents=True)
+    path = _brainvision(folder, "sub-01_task-rest_eeg")
+    kinds = {"C3": ("EOG", "good"), "Fp2": ("EEG", "bad")}
+    rows = "".join("{}\t{}\t{}\n".format(c, *kinds.get(c, ("EEG", "good"))) for c in LABELS)
+    (folder / "sub-01_task-rest_channels.tsv").write_text("name\ttype\tstatus\n" + rows)
+    return [path]
+
+
+def _table(src: Path) -> tuple[list[Path], Path]:
+    """A CSV table of :data:`X` and the manifest that reads it (the ``csv`` reader)."""
+    src.mkdir()
+    with open(src / "t.csv", "w") as fh:
+        fh.write(",".join(LABELS) + "\n")
+        np.savetxt(fh, X.T, delimiter=",", fmt="%.1f")
+    text = Path(load_manifest("folder").file).read_text()
+    text = text.replace('name = "folder"', 'name = "tables"')
+    text = text.replace('name = "mne"', f'name = "csv"\noptions = {{ sfreq = {SFREQ} }}')
+    text = text.replace('include = ["**/*.edf"', 'include = ["**/*.csv", "**/*.edf"')
+    text = text.replace("(?i:edf|", "(?i:csv|edf|")
+    manifest = src.parent / "tables.toml"
+    manifest.write_text(text)
+    return [src / "t.csv"], manifest
+
+
+def _classifier(path: Path) -> Path:
+    torch.manual_seed(0)
+    clf = LaBraMClassifier(model_config("tiny"), len(CLASSES))
+    torch.nn.init.normal_(clf.head.weight, std=0.5)  # probabilities away from 1/3
+    save_ours(clf, path)
+    obj = read_checkpoint(path)
+    obj["task"] = {"name": "label:state", "kind": "multiclass", "classes": CLASSES,
+                   "channels": None, "window_seconds": None, "stride_seconds": None}  # fmt: skip
+    atomic_save(obj, path, keep_previous=False)
+    return path
+
+
+def _stored(src: Path, corpus: str, ckpt: Path, out: Path) -> dict[str, dict[str, Any]]:
+    """Per source file (relative to ``src``): the store's channels, and the window starts and
+    probabilities ``labram embed`` gives its recording."""
+    config = IngestConfig(workers=0, progress=False, mains=50)
+    rep = ingest(corpus, src=src, out=out / "s.zarr", config=config)
+    assert rep.failed == [], rep.failed
+    embed([str(out / "s.zarr")], ckpt, out / "e.zarr", cfg=EmbedConfig(), device="cpu")
+    e = zarr.open_group(str(out / "e.zarr"), mode="r")
+    logits = np.asarray(e["logits"][:], np.float64)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    ids = np.array([str(r) for r in e["recording"][:]])
+    starts = np.asarray(e["start_s"][:])
+    return {
+        rec.source: {
+            "channels": list(rec.channels),
+            "starts": starts[ids == rec.id].tolist(),
+            "probabilities": probs[ids == rec.id],
+        }
+        for rec in open_store(out / "s.zarr").recordings
+    }
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, dict]]:
+    """Per file name: (what ``labram predict`` gave it, what its store gave it)."""
+    tmp = tmp_path_factory.mktemp("formats")
+    ckpt = _classifier(tmp / "best.pt")
+    files, manifest = _table(tmp / "tables")
+    corpora = [("folder", _folder(tmp / "folder"), tmp / "folder"),
+               ("bids", _bids(tmp / "bids"), tmp / "bids"),
+               (str(manifest), files, tmp / "tables")]  # fmt: skip
+    out: dict[str, tuple[dict, dict]] = {}
+    for n, (corpus, paths, src) in enumerate(corpora):
+        (tmp / f"out{n}").mkdir()
+        stored = _stored(src, corpus, ckpt, tmp / f"out{n}")
+        res = predict_files(paths, ckpt, corpus=corpus, mains=50.0, device="cpu")
+        assert res["failed"] == [], res["failed"]
+        for path, rec in zip(paths, res["recordings"], strict=True):
+            out[path.name] = (rec, stored[path.relative_to(src).as_posix()])
+    return out
+
+
+CASES = ["a.edf", "b.bdf", "g1.gdf", "g2.gdf", "c.cnt", "v.vhdr", "v_text.vhdr",
+         "v_segments.vhdr", "f_raw.fif", "s.set", "sub-01_task-rest_eeg.vhdr", "t.csv"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_predict_scores_the_windows_the_store_of_the_same_file_gives(
+    compared: dict[str, tuple[dict, dict]], name: str
+) -> None:
+    predicted, stored = compared[name]
+    assert predicted["channels"] == stored["channels"]
+    assert [w["start_s"] for w in predicted["windows"]] == stored["starts"]
+    p = np.array([[w["probabilities"][c] for c in CLASSES] for w in predicted["windows"]])
+    np.testing.assert_allclose(p, stored["probabilities"], atol=2e-6)
+    assert np.abs(p - 1 / 3).max() > 1e-3  # (a model whose outputs differ by window)
+
+
+def test_the_cases_hold_what_they_are_meant_to(compared: dict[str, tuple[dict, dict]]) -> None:
+    """The files hold what the cases test: typed channels and a channels.tsv left out, one
+    site of T3 and T7, a second segment's windows tiled apart."""
+    assert set(compared) == set(CASES)
+    channels = {name: got[1]["channels"] for name, got in compared.items()}
+    assert channels["a.edf"] == ["FP1", "FP2", "C3", "CZ", "T3", "O1", "O2"]
+    assert channels["f_raw.fif"] == channels["s.set"] == ["FP2", "C3", "CZ", "T3", "O1"]
+    assert channels["sub-01_task-rest_eeg.vhdr"] == ["FP1", "CZ", "T3", "O1", "O2"]
+    assert compared["v_segments.vhdr"][1]["starts"] != compared["v.vhdr"][1]["starts"]
