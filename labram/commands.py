@@ -565,6 +565,13 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     if res["duplicates"]:  # one line for them all: each recording is predicted once
         pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
         say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
+    if res.get("later_parts"):  # as an ingest of their folder: no recordings of their own
+        parts = ", ".join(
+            f"{shown_path(d['file'])} (of {shown_path(d['part_of'])})" for d in res["later_parts"]
+        )
+        n = len(res["later_parts"])
+        say(f"note: left out {counted(n, 'later part')} of FIF recordings split in parts, "
+            f"each predicted whole from its first part: {parts}", err=True, info=True)  # fmt: skip
     if not as_json:  # --json holds them per recording; what an ingest would report: flat
         warned = [
             f"{shown_path(rec['file'])}: {w}"

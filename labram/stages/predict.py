@@ -394,7 +394,8 @@ def predict_files(
         (one dict per file predicted: ``probabilities`` and ``label``, or ``outputs`` for
         regression, ``n_windows``, ``windows``), ``failed`` (one line per file),
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
-        a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode).
+        a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode),
+        ``later_parts`` (split FIF parts read with a first part given: ``part_of``).
     """
     batch_size = _checked_arguments(batch_size, recipe, mains)  # (before the model is read)
     loaded = load_model(checkpoint)
@@ -405,7 +406,7 @@ def predict_files(
     dev = torch.device(check_device(device) or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev).eval()
     recordings, failed = [], []
-    files, repeats = without_repeats(list(files), path_of=_local_file)  # each recording once
+    files, left_out = _each_recording_once(files)
     settings = saved_windows(loaded.info, loaded.source)  # the windows it was fine-tuned on
     _check_fixed_windows(model, the_task, str(checkpoint))
     for result in _each(
@@ -416,8 +417,7 @@ def predict_files(
         else:
             recordings.append(result)
     return {
-        "checkpoint": str(checkpoint),
-        # what it was fine-tuned from
+        "checkpoint": str(checkpoint),  # then what it was fine-tuned from
         backbone_used.KEY: backbone_used.found_in(loaded.info, source=loaded.source),
         "task": the_task.name,
         "kind": the_task.kind,
@@ -425,7 +425,7 @@ def predict_files(
         "corpus": manifest.name,
         "recordings": recordings,
         "failed": failed,
-        "duplicates": [{"file": os.fspath(d), "same_as": os.fspath(k)} for d, k in repeats],
+        **left_out,  # duplicates, later_parts
     }
 
 
@@ -453,6 +453,50 @@ def _check_fixed_windows(model: LaBraMClassifier, task: Task, checkpoint: str) -
             task.window_seconds,
             source=checkpoint,
         )
+
+
+def _each_recording_once(
+    files: Sequence[str | os.PathLike[str]],
+) -> tuple[list[str | os.PathLike[str]], dict[str, list[dict[str, str]]]]:
+    """``files`` with each recording once, and what :func:`predict_files` says of the others:
+    ``duplicates``, each a file given twice (:func:`without_repeats`), and ``later_parts``,
+    each a later part of a split FIF recording whose first part is given
+    (:func:`_without_later_parts`)."""
+    files, repeats = without_repeats(list(files), path_of=_local_file)
+    kept, parts = _without_later_parts(files)  # read with their first part, as an ingest does
+    return kept, {
+        "duplicates": [{"file": os.fspath(d), "same_as": os.fspath(k)} for d, k in repeats],
+        "later_parts": [{"file": os.fspath(d), "part_of": os.fspath(k)} for d, k in parts],
+    }
+
+
+def _without_later_parts(
+    files: Sequence[str | os.PathLike[str]],
+) -> tuple[
+    list[str | os.PathLike[str]], list[tuple[str | os.PathLike[str], str | os.PathLike[str]]]
+]:
+    """``files`` without the later parts of split FIF recordings that a first part among them
+    reaches (:func:`eegprep.corpus.split_parts.later_parts`, the ingest's listing rule), and
+    the ``(later part, first part)`` pairs left out. A later part no first part given reaches
+    stays: its reader refuses it in one line."""
+    from eegprep.corpus.split_parts import FIF_SUFFIX, later_parts
+
+    local = {i: os.path.abspath(p) for i, f in enumerate(files) if (p := _local_file(f))}
+    fifs = {i: p for i, p in local.items() if p.lower().endswith(FIF_SUFFIX)}
+    if len(fifs) < 2:
+        return list(files), []
+    reached = later_parts("", fifs.values())
+    part_of: dict[int, int] = {}
+    for i, first in fifs.items():
+        if first in reached:
+            continue
+        folder = os.path.dirname(first)
+        others = [p for p in fifs.values() if p in reached and os.path.dirname(p) == folder]
+        for j, p in fifs.items():
+            if j not in part_of and p in later_parts("", [first, *others]):
+                part_of[j] = i
+    kept = [f for i, f in enumerate(files) if i not in part_of]
+    return kept, [(files[j], files[i]) for j, i in sorted(part_of.items())]
 
 
 def _local_file(given: str | os.PathLike[str]) -> str | None:

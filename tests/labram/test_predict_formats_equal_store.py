@@ -205,3 +205,32 @@ def test_the_cases_hold_what_they_are_meant_to(compared: dict[str, tuple[dict, d
     assert channels["f_raw.fif"] == channels["s.set"] == ["FP2", "C3", "CZ", "T3", "O1"]
     assert channels["sub-01_task-rest_eeg.vhdr"] == ["FP1", "CZ", "T3", "O1", "O2"]
     assert compared["v_segments.vhdr"][1]["starts"] != compared["v.vhdr"][1]["starts"]
+
+
+def test_the_later_parts_of_a_split_fif_given_with_its_first_are_no_files_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """``labram predict alice/*.fif`` over a recording MNE split in three parts: one
+    recording, predicted whole from its first part, as the ingest of the folder stores it,
+    and exit status 0 (each later part was a `skipped:` line, status 3); the parts left out
+    are named in a note."""
+    from click.testing import CliRunner
+
+    from labram.commands import labram_cli
+    from tests.eegprep.test_fif_split_parts import _split_fif
+
+    folder = tmp_path / "src" / "alice"
+    names = _split_fif(folder)
+    ckpt = _classifier(tmp_path / "best.pt")
+    paths = [str(folder / n) for n in names]  # (rec_raw-1.fif, rec_raw-2.fif, rec_raw.fif)
+    res = predict_files(paths, ckpt, corpus="folder", mains=50.0, device="cpu")
+    assert res["failed"] == []
+    assert [r["file"] for r in res["recordings"]] == [paths[2]]
+    assert res["later_parts"] == [{"file": p, "part_of": paths[2]} for p in paths[:2]]
+    stored = _stored(tmp_path / "src", "folder", ckpt, tmp_path)
+    starts = [w["start_s"] for w in res["recordings"][0]["windows"]]
+    assert starts == stored["alice/rec_raw.fif"]["starts"] and len(starts) == 22
+    run = CliRunner().invoke(labram_cli, ["predict", *paths, "--checkpoint", str(ckpt),
+                                          "--corpus", "folder", "--mains", "50"])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert "left out 2 later parts of FIF recordings split in parts" in run.output
