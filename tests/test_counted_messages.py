@@ -10,7 +10,8 @@ import pytest
 
 from eegprep.base.errors import UsageError
 from eegprep.store.record_values import channels_problem
-from labram.data.tasks import Task, check_outputs, get_task
+from labram.data.task_records import check_outputs
+from labram.data.tasks import Task, get_task
 from labram.data.unlabelled import warn_unlabelled
 from labram.stages.embed_windows import warn_skipped
 

@@ -82,7 +82,7 @@ from labram.checkpoints.load import (
 from labram.data.block_reader import BlockReader
 from labram.data.sample_peaks import blame_samples, index_place, refuse_loud, window_peaks
 from labram.data.store_set import given_names
-from labram.data.tasks import check_outputs
+from labram.data.task_records import check_outputs
 from labram.data.windows import (
     WindowIndex,
     open_stores,

@@ -74,7 +74,7 @@ def window_index(
     window settings the model was trained with (:func:`labram.data.windows.saved_windows`); LaBraM's
     defaults when it records none. ``info``: the checkpoint's entries; when it was fine-tuned for
     ``cfg.task``, its classes (by name) number the labels, so that they match its logits
-    (:func:`labram.data.tasks.checkpoint_task`).
+    (:func:`labram.data.task_records.checkpoint_task`).
     """
     ws = settings or WindowSettings()
     if cfg.task is None:
@@ -85,7 +85,8 @@ def window_index(
             exclude_splits=(),
         )
         return build_pretrain_index(list(stores), wcfg), None
-    from labram.data.tasks import build_task_indexes, checkpoint_task, get_task
+    from labram.data.task_records import checkpoint_task
+    from labram.data.tasks import build_task_indexes, get_task
 
     opened = open_stores(list(stores))
     record = tokenizer_used.found_in(info, "task", source=source)  # (a last.pt's in its extra)

@@ -27,7 +27,8 @@ from labram.checkpoints.layouts import is_ours, ours_from
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.protocols import check_split_leakage
 from labram.data.store_set import given_names
-from labram.data.tasks import Task, check_outputs, checkpoint_task
+from labram.data.task_records import check_outputs, checkpoint_task
+from labram.data.tasks import Task
 from labram.data.windows import WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.stages.finetune import test_sources, test_subjects, unkeyed_tests

@@ -88,7 +88,8 @@ def _task(loaded: Loaded) -> dict[str, Any] | None:
     name = _json_beside(Path(loaded.source), "results.json").get("task")
     if loaded.kind != "classifier" or not isinstance(name, str) or name.startswith("label:"):
         return None
-    from labram.data.tasks import get_task, task_record
+    from labram.data.task_records import task_record
+    from labram.data.tasks import get_task
 
     try:
         return task_record(get_task(name))

@@ -62,7 +62,8 @@ from labram.data.protocols import (
 from labram.data.sampler import BatchPlan
 from labram.data.store_set import given_names, same_stores
 from labram.data.subjects import clean_fold
-from labram.data.tasks import Task, get_task, task_record
+from labram.data.task_records import task_record
+from labram.data.tasks import Task, get_task
 from labram.data.unreadable import KEY as UNREADABLE
 from labram.data.windows import MAX_COUNT, WindowIndex, open_stores
 from labram.model.classifier import LaBraMClassifier

@@ -47,7 +47,8 @@ from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.load import Loaded, check_finite_outputs, check_windows_fit, load_model
 from labram.data.block_reader import to_model_units
 from labram.data.sample_peaks import blame_samples, refuse_loud, window_peaks
-from labram.data.tasks import Task, check_outputs, get_task, label_key, task_from_record
+from labram.data.task_records import check_outputs, task_from_record
+from labram.data.tasks import Task, get_task, label_key
 from labram.data.windows import WindowSettings, saved_windows
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import PATCH_SIZE

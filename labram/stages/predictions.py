@@ -347,7 +347,7 @@ def predict_checkpoint(
     from labram.checkpoints.errors import CheckpointError
     from labram.checkpoints.layouts import is_ours, ours_from
     from labram.checkpoints.safe_read import read_checkpoint
-    from labram.data.tasks import check_outputs, checkpoint_task
+    from labram.data.task_records import check_outputs, checkpoint_task
     from labram.data.windows import open_stores
     from labram.model.classifier import LaBraMClassifier
     from labram.stages.scoring import checkpoint_splits, no_window_error, predict, run_config

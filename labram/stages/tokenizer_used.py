@@ -30,7 +30,7 @@ from eegprep.base.path_limits import shown_path
 from labram.checkpoints.cards import file_sha256
 from labram.checkpoints.errors import CheckpointError
 from labram.data.protocols import fold_problem
-from labram.data.tasks import task_record_problem
+from labram.data.task_records import task_record_problem
 from labram.stages import provenance_records
 
 KEY = "tokenizer_used"

@@ -17,7 +17,8 @@ import pytest
 import torch
 
 from labram.data.label_forms import class_order
-from labram.data.tasks import build_task_indexes, checkpoint_task, get_task, task_record
+from labram.data.task_records import checkpoint_task, task_record
+from labram.data.tasks import build_task_indexes, get_task
 from labram.data.windows import open_stores
 from tests.labram.test_label_tasks import KEY, write_labelled
 

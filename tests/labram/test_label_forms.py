@@ -14,7 +14,8 @@ from eegprep.base.errors import UsageError
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter
 from labram.data.label_forms import is_numeric, label_text
-from labram.data.tasks import build_task_indexes, checkpoint_task, get_task, task_record
+from labram.data.task_records import checkpoint_task, task_record
+from labram.data.tasks import build_task_indexes, get_task
 from labram.data.windows import open_stores
 from labram.stages.embed_coordinates import coordinates
 from tests.labram.training_stores import TUAB_ORDER, eeg, put

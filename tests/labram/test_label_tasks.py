@@ -13,7 +13,8 @@ import torch
 from eegprep.base.errors import UsageError
 from eegprep.pipeline.recipe import Recipe
 from eegprep.store.writer import StoreWriter
-from labram.data.tasks import build_task_indexes, checkpoint_task, get_task
+from labram.data.task_records import checkpoint_task
+from labram.data.tasks import build_task_indexes, get_task
 from labram.data.windows import open_stores
 from labram.train.config import train_config
 from tests.labram.training_stores import TUAB_ORDER, eeg, put, write_pretrain_store
@@ -73,7 +74,7 @@ def test_evaluate_uses_the_checkpoints_classes_by_name(
     _, best = xyz
     other = write_labelled(tmp_path / "wxz.zarr", list("wxzwxz"), ["w", "x", "z", 1], seed=3)
     record = torch.load(best, weights_only=True)["task"]
-    with caplog.at_level("WARNING", logger="labram.data.tasks"):
+    with caplog.at_level("WARNING", logger="labram.data.task_records"):
         task = checkpoint_task(f"label:{KEY}", open_stores([other]), record, source="best.pt")
     assert task.classes == ("x", "y", "z")
     assert "label values ['1', 'w'] are not classes of best.pt" in caplog.text

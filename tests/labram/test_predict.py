@@ -20,7 +20,8 @@ from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.ingestion.inmemory import read_preprocessed
 from eegprep.testing.demo_labelled import write_tuab_demo
 from labram.checkpoints.layouts import save_ours
-from labram.data.tasks import get_task, task_record
+from labram.data.task_records import task_record
+from labram.data.tasks import get_task
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM

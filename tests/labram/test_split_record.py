@@ -16,7 +16,8 @@ from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import save_ours
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.protocols import fold_problem
-from labram.data.tasks import get_task, task_record
+from labram.data.task_records import task_record
+from labram.data.tasks import get_task
 from labram.data.windows import open_stores
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config

@@ -15,7 +15,8 @@ from cli import labram_cli
 from eegprep.base.errors import UsageError
 from eegprep.testing.demo_labelled import write_tuab_demo
 from labram.checkpoints.layouts import ours_dict
-from labram.data.tasks import checkpoint_task, get_task, task_record
+from labram.data.task_records import checkpoint_task, task_record
+from labram.data.tasks import get_task
 from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.train.checkpoint import atomic_save
@@ -96,7 +97,7 @@ def test_evaluate_refuses_the_record(case: str) -> None:
 
 
 def test_the_records_fine_tuning_writes_are_valid() -> None:
-    from labram.data.tasks import task_from_record
+    from labram.data.task_records import task_from_record
 
     for name in ("tuab", "tuev", "seed_v"):
         record = task_record(get_task(name))
