@@ -41,6 +41,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.regular_files import open_regular
+from eegprep.base.text import ascii_number
 from eegprep.base.wording import counted
 
 STEP = 1024
@@ -160,14 +161,19 @@ def _row_values(fh: BinaryIO, skip: int, n: int, decimal: str, data_file: str) -
     return values[:n]
 
 
-def _normal(text: bytes, decimal: str) -> bytes:
-    """``text`` with its decimal commas made points and every separator a space."""
+def _pointed(text: bytes, decimal: str) -> tuple[bytes, bool]:
+    """``text`` stripped, its decimal commas made points, and whether a separator other than
+    blanks is in it (a semicolon, or a comma where the decimal symbol is a point)."""
     text = text.strip()
     if decimal == ",":
         text = text.replace(b",", b".")
-    if b";" in text or (decimal == "." and b"," in text):
-        return _SEPARATORS[decimal].sub(b" ", text)
-    return text  # (blanks alone: as split() reads them)
+    return text, b";" in text or (decimal == "." and b"," in text)
+
+
+def _normal(text: bytes, decimal: str) -> bytes:
+    """``text`` with its decimal commas made points and every separator a space."""
+    text, marked = _pointed(text, decimal)
+    return _SEPARATORS[decimal].sub(b" ", text) if marked else text  # (blanks: as split() reads)
 
 
 def _numbers(text: bytes) -> np.ndarray:
@@ -178,20 +184,14 @@ def _numbers(text: bytes) -> np.ndarray:
 
 def _fields(line: bytes, decimal: str) -> list[bytes]:
     """The values of one line as written, its separators removed (an empty value kept)."""
-    text = line.strip()
-    if decimal == ",":
-        text = text.replace(b",", b".")
-    if b";" in text or (decimal == "." and b"," in text):
-        return _SEPARATORS[decimal].split(text)
-    return text.split()  # (blanks alone, the common case: split() reads them fastest)
+    text, marked = _pointed(line, decimal)
+    # (blanks alone, the common case: split() reads them fastest)
+    return _SEPARATORS[decimal].split(text) if marked else text.split()
 
 
 def _is_number(field: bytes) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return bool(field) and b"_" not in field
+    """Whether ``field`` is a number as numpy's parser reads one (:func:`ascii_number`)."""
+    return ascii_number(field.decode("latin-1"))
 
 
 def _pieces(fh: BinaryIO, end: list[int], size: int = _CHUNK) -> Iterator[tuple[int, bytes]]:
