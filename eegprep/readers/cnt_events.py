@@ -32,21 +32,18 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from eegprep.base.regular_files import open_regular
+from eegprep.readers.cnt_header import CHANNEL_BYTES, EVENT_TABLE_HEAD, SETUP_BYTES
 
 if TYPE_CHECKING:
     from mne import Annotations
     from mne.io import BaseRaw
 
-_SETUP = 900
-_ELECTLOC = 75
-_TEEG = struct.Struct("<Bii")
 _HEAD = [("stim", "<u2"), ("keyboard", "u1"), ("accept", "u1"), ("offset", "<i4")]
 _TAIL = [("type", "<i2"), ("code", "<i2"), ("latency", "<f4"), ("epoch", "u1"), ("a2", "u1"),
          ("accuracy", "u1")]  # fmt: skip
@@ -67,18 +64,18 @@ def event_samples(offsets: np.ndarray, kind: int, data_start: int, frame: int) -
 
 def _table(fh: Any, size: int, n_bytes: int) -> tuple[int, np.ndarray, int, int] | None:
     """``(type, entries, data_start, frame)`` of the file open as ``fh``; None without one."""
-    head = fh.read(_SETUP)
+    head = fh.read(SETUP_BYTES)
     n_channels = int.from_bytes(head[370:372], "little")
     n_samples = int.from_bytes(head[864:868], "little", signed=True)
     at = int.from_bytes(head[886:890], "little", signed=True)
-    data_start = _SETUP + _ELECTLOC * n_channels
+    data_start = SETUP_BYTES + CHANNEL_BYTES * n_channels
     frame = n_bytes * n_channels
     if size >= _BIG or at > size:
         at = data_start + frame * n_samples
-    if not frame or at < data_start or at + _TEEG.size > size:
+    if not frame or at < data_start or at + EVENT_TABLE_HEAD.size > size:
         return None
     fh.seek(at)
-    kind, length, _ = _TEEG.unpack(fh.read(_TEEG.size))
+    kind, length, _ = EVENT_TABLE_HEAD.unpack(fh.read(EVENT_TABLE_HEAD.size))
     dtype = _ENTRIES.get(kind)
     if dtype is None or length < 0:
         return None
@@ -127,10 +124,10 @@ def _width(path: str, n_times: int) -> int:
     """The sample width MNE read (2 or 4 bytes) where its Raw does not say: the bytes from the
     channel table to the event table, per channel and sample (MNE's inference); 2 if none."""
     with open_regular(path, buffering=-1) as fh:
-        head = fh.read(_SETUP)
+        head = fh.read(SETUP_BYTES)
     n_channels = int.from_bytes(head[370:372], "little")
     at = int.from_bytes(head[886:890], "little", signed=True)
-    width = (at - _SETUP - _ELECTLOC * n_channels) // max(1, n_channels * n_times)
+    width = (at - SETUP_BYTES - CHANNEL_BYTES * n_channels) // max(1, n_channels * n_times)
     return 4 if width == 4 else 2
 
 

@@ -34,9 +34,9 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted
 from eegprep.readers.event_count import check_event_count
 
-_SETUP = 900  # bytes of the SETUP header, then 75 per channel
-_ELECTLOC = 75
-_TEEG = struct.Struct("<Bii")  # the event table's header: type, size, offset
+SETUP_BYTES = 900  # bytes of the SETUP header, then 75 per channel
+CHANNEL_BYTES = 75
+EVENT_TABLE_HEAD = struct.Struct("<Bii")  # the event table's header: type, size, offset
 _EVENT_BYTES = {1: 8, 2: 19, 3: 19}
 _DAMAGED = "the header is damaged; re-export or re-download it"
 
@@ -51,11 +51,11 @@ def check_cnt(
     warning = None
     size = os.path.getsize(path)
     with open_regular(path, buffering=-1) as fh:
-        head = fh.read(_SETUP)
-        if len(head) < _SETUP:
+        head = fh.read(SETUP_BYTES)
+        if len(head) < SETUP_BYTES:
             raise SourceError(
                 path,
-                f"file is truncated: {size} bytes, less than the {_SETUP}-byte CNT "
+                f"file is truncated: {size} bytes, less than the {SETUP_BYTES}-byte CNT "
                 "header: re-download it",
             )
         n_channels = int.from_bytes(head[370:372], "little")
@@ -63,25 +63,25 @@ def check_cnt(
             raise SourceError(path, f"the header's channel count (byte 370) is 0: {_DAMAGED}")
         if int.from_bytes(head[376:378], "little") == 0:
             raise SourceError(path, f"the header's sampling rate (byte 376) is 0 Hz: {_DAMAGED}")
-        channels = fh.read(_ELECTLOC * n_channels)
+        channels = fh.read(CHANNEL_BYTES * n_channels)
         _check_text(path, head, channels, n_channels)
         _check_calibrations(path, channels, n_channels)
         table = int.from_bytes(head[886:890], "little", signed=True)
-        data_start = _SETUP + _ELECTLOC * n_channels
+        data_start = SETUP_BYTES + CHANNEL_BYTES * n_channels
         if data_format == "auto" and size < 2e9:
             _check_width(path, head, (data_start, table, n_channels))
         if table < data_start:
             return None  # MNE recomputes it from the sample count (data_format given)
         if data_format in _WIDTHS and size < 2e9 and not recompute_n_samples:
             warning = _check_given_width(path, head, (data_start, table, n_channels), data_format)
-        if size < table + _TEEG.size:
+        if size < table + EVENT_TABLE_HEAD.size:
             raise SourceError(
                 path,
                 f"file is truncated: its header places the end of the samples (the event "
                 f"table) at byte {table} but it has {size} bytes: re-download it",
             )
         fh.seek(table)
-        kind, length, _ = _TEEG.unpack(fh.read(_TEEG.size))
+        kind, length, _ = EVENT_TABLE_HEAD.unpack(fh.read(EVENT_TABLE_HEAD.size))
         _check_events(path, table, kind, length, size)
         check_event_count(  # from the table's size, before MNE builds an annotation of each
             path,
@@ -170,9 +170,9 @@ def _check_text(path: str, head: bytes, channels: bytes, n_channels: int) -> Non
                 "shown: it may identify the patient): blank the field, or re-export the file "
                 "with ASCII text there",
             )
-    for i in range(min(n_channels, len(channels) // _ELECTLOC)):
-        at = _SETUP + _ELECTLOC * i
-        text = channels[_ELECTLOC * i : _ELECTLOC * i + 10].split(b"\0")[0]
+    for i in range(min(n_channels, len(channels) // CHANNEL_BYTES)):
+        at = SETUP_BYTES + CHANNEL_BYTES * i
+        text = channels[CHANNEL_BYTES * i : CHANNEL_BYTES * i + 10].split(b"\0")[0]
         if not text.isascii():
             raise SourceError(
                 path,
@@ -204,8 +204,8 @@ def _check_width(path: str, head: bytes, layout: tuple[int, int, int]) -> None:
 
 def _check_calibrations(path: str, channels: bytes, n_channels: int) -> None:
     """Each channel's sensitivity x calibration, MNE's scale: finite and non-zero."""
-    for i in range(min(n_channels, len(channels) // _ELECTLOC)):
-        base = _ELECTLOC * i
+    for i in range(min(n_channels, len(channels) // CHANNEL_BYTES)):
+        base = CHANNEL_BYTES * i
         sensitivity = struct.unpack_from("<f", channels, base + 59)[0]
         calibration = struct.unpack_from("<f", channels, base + 71)[0]
         scale = sensitivity * calibration
@@ -230,11 +230,11 @@ def _check_events(path: str, table: int, kind: int, length: int, size: int) -> N
             f"{where} holds {length} bytes, not whole events of {_EVENT_BYTES[kind]} bytes "
             f"(type {kind}): {_DAMAGED}",
         )
-    if size < table + _TEEG.size + length:
+    if size < table + EVENT_TABLE_HEAD.size + length:
         raise SourceError(
             path,
             f"file is truncated: its event table holds {length} bytes from byte "
-            f"{table + _TEEG.size}, but the file has {size} bytes: re-download it",
+            f"{table + EVENT_TABLE_HEAD.size}, but the file has {size} bytes: re-download it",
         )
 
 
