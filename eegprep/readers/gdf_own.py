@@ -15,7 +15,10 @@ The header has MNE's shape for a GDF file, so that :class:`~eegprep.readers.mne_
 MneReader` reads its segments as it reads the channels it never leaves to MNE
 (:mod:`eegprep.readers.mne_own_reads`): kinds as MNE gives them (``eeg``; ``stim`` for a
 channel named ``Status`` or ``Trigger``, whose values are codes; the ``eog``, ``misc`` and
-``stim_channel`` options as MNE takes them), a channel of 0 samples per record left out.
+``stim_channel`` options as MNE takes them), the filter settings the header states as MNE
+records them (:func:`_filters`), a channel of 0 samples per record left out, and a float
+channel NaN at every sample (:func:`~eegprep.readers.gdf_records.gdf_nan_channels`, the rule
+of the MNE-read GDF path too).
 
 Concurrency contract: pure functions of the path; the file is opened for each read.
 """
@@ -23,6 +26,7 @@ Concurrency contract: pure functions of the path; the file is opened for each re
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +36,7 @@ import numpy as np
 from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.base import (
+    NAN_FILLED,
     Header,
     Signal,
     check_sfreq,
@@ -42,7 +47,7 @@ from eegprep.readers.base import (
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_header import check_gdf
-from eegprep.readers.gdf_records import GdfRecords, gdf_records
+from eegprep.readers.gdf_records import GdfRecords, gdf_nan_channels, gdf_records
 from eegprep.readers.gdf_values import GdfUnit, gdf_annotations, gdf_units
 
 _STIM_NAMES = ("status", "trigger")  # MNE's stim_channel="auto"
@@ -78,15 +83,23 @@ def gdf_own_header(
     labels = _labels(path, len(records.n_per_record))
     kinds = _kinds(labels, options)
     units = gdf_units(path)
-    kept = tuple(i for i, n in enumerate(records.n_per_record) if n > 0)
-    empty = tuple(labels[i] for i, n in enumerate(records.n_per_record) if n == 0)
+    filled = [i for i, n in enumerate(records.n_per_record) if n > 0]
+    fastest = max(records.sfreq(i) for i in filled)
+    n_fastest = max(records.n_records * records.n_per_record[i] for i in filled)
+    unfilled = gdf_nan_channels(path, records, filled, labels)
+    kept = tuple(i for i in filled if i not in unfilled)
+    empty = tuple(i for i in range(len(labels)) if i not in kept)
     signals = tuple(_signal(records, i, labels[i], kinds[i], units[i], default_unit) for i in kept)
     for signal in signals:
         check_sfreq(path, signal.sfreq)
-    fastest = max(s.sfreq for s in signals)
-    n_fastest = max(s.n_samples for s in signals)
     timed = gdf_annotations(path, fastest, n_fastest, every=True)
-    notes = (empty_channels_note(empty, "0 per record"),) if empty else ()
+    filters = _filters(path, records, _stims(labels, options))
+    notes = [
+        empty_channels_note([labels[i] for i in found], detail)
+        for found, detail in (([i for i in empty if i not in unfilled], "0 per record"),
+                              (unfilled, NAN_FILLED))
+        if found
+    ]  # fmt: skip
     said = tuple(w for w in (warning, *notes, timed[1] if timed else None) if w)
     return Header(
         path=path,
@@ -95,7 +108,7 @@ def gdf_own_header(
         duration=records.n_records * records.duration[0] / records.duration[1],
         annotations=timed[0] if timed else (),
         part=part,
-        meta=_meta(path, [kinds[i] for i in kept], fastest),
+        meta=_meta(path, [kinds[i] for i in kept], filters),
         options=frozen_options(options),
         layout=(
             ("gdf_own_rate", tuple(range(len(kept)))),
@@ -103,7 +116,7 @@ def gdf_own_header(
             ("mne_skips", ()),
         ),
         warnings=said,
-        empty_channels=empty,
+        empty_channels=tuple(labels[i] for i in empty),
     )
 
 
@@ -118,20 +131,25 @@ def _labels(path: str, ns: int) -> list[str]:
 def _kinds(labels: Sequence[str], options: Mapping[str, Any]) -> list[str]:
     """Each channel's kind as MNE's GDF reader gives it: ``eog`` and ``misc`` for the channels
     those options name (labels as written, or indices), ``stim`` for ``stim_channel``'s
-    (labels in any letter case; ``'auto'``: ``Status`` or ``Trigger``), ``eeg`` for the
-    others."""
+    (:func:`_stims`), ``eeg`` for the others."""
+    eog = _named(labels, options.get("eog"), exact=True)
+    misc = _named(labels, options.get("misc"), exact=True)
+    stims = _stims(labels, options)
+    return [
+        "eog" if i in eog else "misc" if i in misc else "stim" if i in stims else "eeg"
+        for i in range(len(labels))
+    ]
+
+
+def _stims(labels: Sequence[str], options: Mapping[str, Any]) -> set[int]:
+    """The channels ``stim_channel`` names, as MNE finds them (labels in any letter case;
+    ``'auto'``: ``Status`` or ``Trigger``)."""
     stim = options.get("stim_channel", "auto")
     if stim in ("auto", True):
         stim = list(_STIM_NAMES)
     elif stim is None or stim is False:
         stim = []
-    eog = _named(labels, options.get("eog"), exact=True)
-    misc = _named(labels, options.get("misc"), exact=True)
-    stims = _named(labels, stim, exact=False)
-    return [
-        "eog" if i in eog else "misc" if i in misc else "stim" if i in stims else "eeg"
-        for i in range(len(labels))
-    ]
+    return _named(labels, stim, exact=False)
 
 
 def _named(labels: Sequence[str], value: Any, *, exact: bool) -> set[int]:
@@ -175,19 +193,75 @@ def _signal(
     )
 
 
-def _meta(path: str, kinds: Sequence[str], fastest: float) -> tuple[tuple[str, str], ...]:
+def _meta(path: str, kinds: Sequence[str], filters: tuple[str, str]) -> tuple[tuple[str, str], ...]:
     """The header facts MNE's reader would give: the recording's start (GDF 1: text
     ``YYYYMMDDhhmmsscc`` at byte 168; GDF 2: uint64 days since year 0 in units of 2^-32),
-    the kinds, no filter stated (0 Hz to half the fastest rate)."""
+    the kinds, the filters the header states (:func:`_filters`)."""
     return (
         ("format", "GDF"),
         ("meas_date", _start(path)),
         ("ch_types", ",".join(kinds)),
         ("bads", ""),
-        ("highpass", "0"),
-        ("lowpass", f"{fastest / 2:g}"),
+        ("highpass", filters[0]),
+        ("lowpass", filters[1]),
         ("first_samp", "0"),
     )
+
+
+_PASS = {"highpass": "HP", "lowpass": "LP"}  # a GDF 1 prefiltering text's words
+
+
+def _filters(path: str, records: GdfRecords, stims: set[int]) -> tuple[str, str]:
+    """The high-pass and low-pass (Hz) the header states, as MNE's GDF reader records them
+    (``info['highpass']``, ``info['lowpass']``): each channel's (GDF 1: ``HP:0.1Hz LP:70Hz``
+    in its 80-byte prefiltering text from byte ``256 + 136 * ns``; GDF 2: float32 low-pass,
+    high-pass and notch from ``256 + 204 * ns``) but the stim channels'; where they differ the
+    highest high-pass and the lowest low-pass; none stated (0, empty, NaN, text no number)
+    0 Hz and half the rate of the fastest channel but the stim channels, as is a high-pass
+    above the low-pass. MNE's record has no notch."""
+    ns = len(records.n_per_record)
+    with open_regular(path, buffering=-1) as fh:
+        fixed = counted_fixed(path, fh)
+        gdf1 = fixed is not None and fixed.version < 1.9
+        fh.seek(256 + (136 if gdf1 else 204) * ns)
+        raw = fh.read((80 if gdf1 else 8) * ns)
+    if gdf1:
+        texts = [raw[80 * i : 80 * i + 80].decode("latin-1").split("\x00")[0] for i in range(ns)]
+        stated = {k: [_prefilter(t, word) for t in texts] for k, word in _PASS.items()}
+    else:
+        values = np.frombuffer(raw.ljust(8 * ns, b"\0"), dtype="<f4").astype(np.float64)
+        stated = {"lowpass": list(values[:ns]), "highpass": list(values[ns:])}
+    filtered = [i for i in range(ns) if i not in stims]
+    rate = max(records.sfreq(i) for i in (filtered or range(ns)))
+    high, low = (_one(stated[k], filtered, k) for k in ("highpass", "lowpass"))
+    high = 0.0 if np.isnan(high) else high
+    low = rate / 2 if np.isnan(low) or low <= 0 else low
+    if high > low:  # (MNE: "Highpass cutoff frequency ... is greater than lowpass")
+        high, low = 0.0, rate / 2
+    return f"{high:g}", f"{low:g}"
+
+
+def _one(values: Sequence[float], channels: Sequence[int], key: str) -> float:
+    """The one setting of ``channels``: the highest high-pass, the lowest low-pass stated; NaN
+    for none (0 states none)."""
+    numbers = [values[i] for i in channels if not np.isnan(values[i])]
+    value = (max if key == "highpass" else min)(numbers) if numbers else np.nan
+    return np.nan if value == 0 else float(value)
+
+
+_STATED = {word: re.compile(rf"{word}:\s*([a-zA-Z0-9,.]+)(Hz)?") for word in _PASS.values()}
+
+
+def _prefilter(text: str, word: str) -> float:
+    """The frequency (Hz) a prefiltering text states after ``HP:`` or ``LP:`` (its last
+    such; ``DC`` 0), as MNE reads it; NaN where none, or no number."""
+    value = ""
+    for match in _STATED[word].findall(text):
+        if match[0]:
+            value = match[0].replace("Hz", "").replace(",", ".")
+    if value == "DC":
+        return 0.0
+    return float(value) if value.replace(".", "", 1).isdigit() else np.nan
 
 
 def _start(path: str) -> str:

@@ -19,6 +19,7 @@ Concurrency contract: pure functions of the path; the file is opened for each re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
+from eegprep.readers.mne_empty import all_nan_problem, unfilled_rows
 
 _NUMPY_TYPES = {1: "<i1", 2: "<u1", 3: "<i2", 4: "<u2", 5: "<i4", 6: "<u4", 7: "<i8",
                 8: "<u8", 16: "<f4", 17: "<f8"}  # fmt: skip
@@ -145,3 +147,27 @@ def read_gdf_samples(
                 values = codes.copy().view(records.types[c]).ravel()[lo - at * n : hi - at * n]
                 out[row, lo - start : hi - start] = values * records.cal[c] + records.offset[c]
     return out
+
+
+def gdf_nan_channels(
+    path: str, records: GdfRecords, channels: Sequence[int], labels: Sequence[str]
+) -> list[int]:
+    """The float channels among ``channels`` NaN at every sample, ascending, as every reader
+    of a format of floats finds them (:func:`~eegprep.readers.mne_empty.unfilled_rows`), read
+    here in each channel's own type (MNE reads a float channel beside integer ones of its
+    size as integers: its NaN unseen) and rate, each rate's channels together; integer
+    channels hold no NaN. Both GDF paths (eegprep's own reader, MNE's) leave them out.
+
+    Raises :class:`SourceError` when no channel of ``channels`` holds samples."""
+    floats = [i for i in channels if np.dtype(records.types[i]).kind == "f"]
+    found: list[int] = []
+    for n in sorted({records.n_per_record[i] for i in floats}):
+        rows = [i for i in floats if records.n_per_record[i] == n]
+
+        def read(picked: list[int], start: int, stop: int) -> np.ndarray:
+            return read_gdf_samples(path, records, picked, start, stop)
+
+        found += unfilled_rows(read, rows, records.n_records * n)
+    if found and len(found) == len(channels):
+        raise SourceError(path, all_nan_problem([labels[i] for i in sorted(found)]))
+    return sorted(found)

@@ -61,6 +61,7 @@ from eegprep.readers.matlab_files import (
     variable_class,
     variable_names,
 )
+from eegprep.readers.mne_empty import unfilled_rows
 
 _OPTIONS = (
     "data",
@@ -234,10 +235,6 @@ def _stored(
     return arr[rows, start:stop] if channels_first else arr[start:stop, rows].T
 
 
-_HEAD_SAMPLES = 4096  # samples of each channel read first; a channel NaN on all is read on
-_BLOCK_VALUES = 1 << 22  # values read at a time while such a channel is read whole
-
-
 def _nan_rows(
     path: str,
     version: str,
@@ -249,25 +246,20 @@ def _nan_rows(
 ) -> list[int]:
     """Positions in ``rows`` of the channels NaN at every sample: how a rectangular array says
     a channel holds no samples (a FieldTrip or EEGLAB export's fill for a channel missing),
-    which the ingest refused whole as "non-finite samples" after reading every block. Only
-    the first samples of each channel are read, then a channel NaN on all of them on to a
-    number (a block at a time). Integer data hold no NaN.
+    which the ingest refused whole as "non-finite samples" after reading every block. Read by
+    the rule of every reader of floats (:func:`~eegprep.readers.mne_empty.unfilled_rows`: the
+    first samples, then a channel NaN on all of them on to a number). Integer data hold no NaN.
 
     Raises :class:`SourceError` when no channel holds samples."""
     n_times = shape[1] if channels_first else shape[0]
     if np.issubdtype(dtype, np.integer) or not rows or n_times == 0:
         return []
     ids = np.asarray(rows, dtype=np.intp)
-    head = min(n_times, _HEAD_SAMPLES)
-    first = _stored(path, version, variable, shape, ids, 0, head, channels_first)
-    found = [i for i in range(len(rows)) if np.isnan(np.asarray(first[i], np.float64)).all()]
-    step = max(1, _BLOCK_VALUES // max(1, len(found)))
-    for start in range(head, n_times, step):
-        if not found:
-            break
-        stop = min(n_times, start + step)
-        block = _stored(path, version, variable, shape, ids[found], start, stop, channels_first)
-        found = [k for k, row in zip(found, block, strict=True) if np.isnan(row).all()]
+
+    def read(positions: list[int], start: int, stop: int) -> np.ndarray:
+        return _stored(path, version, variable, shape, ids[positions], start, stop, channels_first)
+
+    found = unfilled_rows(read, range(len(rows)), n_times)
     if found and len(found) == len(rows):
         raise SourceError(
             path,

@@ -11,14 +11,16 @@ that the ``mne`` reader leaves them out as the ``edf`` reader does
 A format of one rectangular array (EEGLAB ``EEG.data``, FIF, a MATLAB variable, BrainVision's
 and GDF's floats) cannot list a channel without its samples: a channel it holds no samples of
 is written as NaN at every sample (EEGLAB's and FieldTrip's fill for a channel missing from a
-recording). :func:`nan_positions` finds those, left out the same way; a channel NaN at some
+recording). :func:`nan_positions` finds those, left out the same way (every reader of floats
+by one rule, :func:`unfilled_rows`; a GDF file's channels each read in its own type,
+:func:`~eegprep.readers.gdf_records.gdf_nan_channels`); a channel NaN at some
 samples only is no such channel (the ingest refuses its non-finite samples). Neuroscan CNT
 and EDF/BDF store integers, which cannot be NaN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -71,18 +73,44 @@ def nan_positions(
     picks = [i for i in range(len(labels)) if i not in left_out]
     if not picks:
         return ()
+
+    def read(rows: list[int], start: int, stop: int) -> np.ndarray:
+        return raw.get_data(picks=rows, start=start, stop=stop)
+
+    found = unfilled_rows(read, picks, n_times)
+    if found and len(found) == len(picks):
+        raise SourceError(path, all_nan_problem([labels[i] for i in found]))
+    return tuple(found)
+
+
+def unfilled_rows(
+    read: Callable[[list[int], int, int], np.ndarray], rows: Sequence[int], n_times: int
+) -> list[int]:
+    """Those of ``rows`` NaN at every one of their ``n_times`` samples, in order: the one rule
+    of every reader of a format of floats (MNE's, MATLAB's, GDF's own). ``read(rows, start,
+    stop)`` gives the samples ``[start, stop)`` of ``rows``, shape (len(rows), stop - start).
+
+    Only the first :data:`HEAD_SAMPLES` of each row are read, and a row NaN on all of them is
+    read on, a block at a time, until a number: memory stays a block."""
+    if not rows or n_times <= 0:
+        return []
     head = min(n_times, HEAD_SAMPLES)
-    first = raw.get_data(picks=picks, start=0, stop=head)  # (n_picks, head)
-    found = [p for p, row in zip(picks, first, strict=True) if np.isnan(row).all()]
+    first = read(list(rows), 0, head)  # (n_rows, head)
+    found = [r for r, row in zip(rows, first, strict=True) if _all_nan(row)]
     step = max(1, _BLOCK_VALUES // max(1, len(found)))
     for start in range(head, n_times, step):
         if not found:
             break
-        block = raw.get_data(picks=found, start=start, stop=min(n_times, start + step))
-        found = [p for p, row in zip(found, block, strict=True) if np.isnan(row).all()]
-    if found and len(found) == len(picks):
-        named = ", ".join(repr(labels[i]) for i in found)
-        raise SourceError(
-            path, f"no channel holds samples: every sample of every channel is NaN ({named})"
-        )
-    return tuple(found)
+        block = read(found, start, min(n_times, start + step))
+        found = [r for r, row in zip(found, block, strict=True) if _all_nan(row)]
+    return found
+
+
+def _all_nan(row: np.ndarray) -> bool:
+    return bool(np.isnan(np.asarray(row, dtype=np.float64)).all())
+
+
+def all_nan_problem(labels: Sequence[str]) -> str:
+    """The one line of a file in which every channel (``labels``) is NaN at every sample."""
+    named = ", ".join(repr(label) for label in labels)
+    return f"no channel holds samples: every sample of every channel is NaN ({named})"

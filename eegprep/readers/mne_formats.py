@@ -90,6 +90,7 @@ from eegprep.readers.edf import EdfReader
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.fif_tags import cut_problem
 from eegprep.readers.gdf_own import gdf_own_header, mixed_sizes
+from eegprep.readers.gdf_records import gdf_nan_channels, gdf_records
 from eegprep.readers.gdf_values import gdf_annotations
 from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_empty import empty_positions, nan_positions
@@ -631,7 +632,12 @@ def _empty_signals(
     """The positions of the signals that hold no sample (an EDF's 0 per record) or NaN at
     every sample, sorted, and a note for each kind found."""
     empty = empty_positions(path, raw, labels)  # an EDF's signals of 0 samples a record
-    unfilled = nan_positions(path, raw, labels, empty)  # NaN at every sample
+    records = gdf_records(path) if PurePath(path).suffix.lower() == ".gdf" else None
+    if records is not None and len(records.n_per_record) == len(labels):  # (in its own type)
+        filled = [i for i in range(len(labels)) if i not in empty]
+        unfilled = tuple(gdf_nan_channels(path, records, filled, labels))
+    else:
+        unfilled = nan_positions(path, raw, labels, empty)  # NaN at every sample
     notes_empty = [
         empty_channels_note([labels[i] for i in found], detail)
         for found, detail in ((empty, "0 per record"), (unfilled, NAN_FILLED))

@@ -55,9 +55,11 @@ def _write(
     duration: tuple[int, int] = (1, 1),
     events: bytes = b"\x01" + b"\0" * 7,
     n_records: int | None = None,
+    filters: list[str] | list[tuple[float, float, float]] | None = None,
 ) -> None:
     """A GDF file: fixed header, 256 bytes per channel (GDF 1 or 2 layout), the records (each
-    channel's samples of a record in turn, in its own type), then ``events``."""
+    channel's samples of a record in turn, in its own type), then ``events``; ``filters`` each
+    channel's prefiltering text (GDF 1) or (low-pass, high-pass, notch) in Hz (GDF 2)."""
     ns, gdf2 = len(channels), version >= "GDF 1.9"
     head = bytearray(256)
     head[0:8] = version.encode()
@@ -75,12 +77,13 @@ def _write(
     if gdf2:
         out += b"\0" * 6 * ns + struct.pack(f"<{ns}H", *[_UNITS[c.unit] for c in channels])
         out += struct.pack(f"<{4 * ns}d", *pmin, *pmax, *dmin, *dmax)
-        out += b"\0" * 80 * ns
+        stated = filters or [(0.0, 0.0, 0.0)] * ns
+        out += b"\0" * 68 * ns + struct.pack(f"<{3 * ns}f", *np.array(stated, "<f4").T.ravel())
     else:
         out += b"".join(c.unit.encode().ljust(8, b"\0") for c in channels)
         out += struct.pack(f"<{2 * ns}d", *pmin, *pmax)
         out += struct.pack(f"<{2 * ns}q", *dmin.astype(int), *dmax.astype(int))
-        out += b"\0" * 80 * ns
+        out += b"".join(str(t).encode().ljust(80, b"\0") for t in filters or [""] * ns)
     out += struct.pack(f"<{ns}i", *[c.n_per_record for c in channels])
     out += struct.pack(f"<{ns}i", *[_TYPES[c.sample_type][0] for c in channels])
     out += b"\0" * 32 * ns
