@@ -31,7 +31,12 @@ from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.corpus.discover import SourceItem, recording_fields
 from eegprep.corpus.manifest import Manifest
-from eegprep.ingestion.source_channels import RateGroup, open_source, rate_groups
+from eegprep.ingestion.source_channels import (
+    RateGroup,
+    candidate_channels,
+    one_per_site,
+    rate_groups,
+)
 from eegprep.ingestion.task import (
     IngestTask,
     RateTooLowError,
@@ -235,11 +240,13 @@ def open_preprocessed(
     recipe = recipe or Recipe()
     file_limits = file_limits or limits.Limits()
     with limits.activated(file_limits), np.errstate(all="ignore"):
-        header, mapping, warnings = open_source(path, manifest, part)
+        header, mapping, warnings = candidate_channels(path, manifest, part)
         task = _task(manifest, path, recipe, part)
         groups = rate_groups(header, mapping)
         mapping, groups, slow = check_band(task, path, header, mapping, groups)
         mapping, groups, said = sidecar_channels(task, path, header, mapping, groups)
+        mapping, sites = one_per_site(header, mapping, manifest)  # (the first not left out)
+        groups, said = rate_groups(header, mapping), said + sites
         n_out = output_length(task, path, header, groups)
         joins = stretch_plan(header, groups, recipe.sfreq).joins
     resolutions = [header.signals[i].resolution for i in mapping.source_indices]

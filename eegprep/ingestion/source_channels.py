@@ -4,7 +4,9 @@ What the mapping leaves out or takes on trust becomes the report's warnings (dup
 unknown labels, units that are no voltage or not stated); a file with no EEG channel is refused
 in one line naming the manifest key that maps them. The kept channels are grouped by sampling
 rate (how they are read and resampled), and those a sidecar (BIDS ``channels.tsv``) marks bad
-or types non-EEG are left out.
+or types non-EEG are left out. Two channels of one site are both candidates until then: the
+one stored is the first that is not left out (:func:`one_per_site`), so that a site whose first
+copy is bad, or too slow for the band, keeps its other copy.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eegprep.pipeline.channels import (
     SHOWN_CHARS,
     ChannelMapping,
     classify_channel,
+    first_of_each_site,
     map_channels,
     shown_label,
     typed_kind,
@@ -35,7 +38,20 @@ RateGroup = tuple[float, list[int], int]
 def open_source(
     path: str, m: Manifest, part: str | None
 ) -> tuple[Header, ChannelMapping, list[str]]:
-    """A source's header, its channels mapped onto the vocabulary, and the warnings so far.
+    """A source's header, its channels mapped onto the vocabulary (one of each site), and the
+    warnings so far: :func:`candidate_channels` then :func:`one_per_site`, no channel left out
+    between them."""
+    header, mapping, warnings = candidate_channels(path, m, part)
+    mapping, said = one_per_site(header, mapping, m)
+    return header, mapping, warnings + said
+
+
+def candidate_channels(
+    path: str, m: Manifest, part: str | None
+) -> tuple[Header, ChannelMapping, list[str]]:
+    """A source's header, its channels mapped onto the vocabulary, every copy of a site kept
+    (the copy stored is the first that the next steps do not leave out: :func:`one_per_site`),
+    and the warnings so far.
 
     The first step of an ingest and of in-memory prediction alike (same reader options, same
     mapping, same one-line refusal when no EEG channel maps).
@@ -49,14 +65,31 @@ def open_source(
         exclude=m.exclude_channels,
         on_unknown="ignore",
         kinds=[s.kind for s in header.signals],
+        one_per_site=False,
     )
     if header.empty_channels:  # (named in the header's warnings)
         empty = tuple((label, EMPTY_CHANNEL) for label in header.empty_channels)
         mapping = replace(mapping, dropped=(*mapping.dropped, *empty))
     if mapping.n_channels == 0:
         raise SourceError(path, headless_problem(header, m) or _no_eeg_problem(header))
-    warnings = [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
-    return header, mapping, warnings + _unit_warnings(header, mapping, m)
+    return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+
+
+def one_per_site(
+    header: Header, mapping: ChannelMapping, m: Manifest
+) -> tuple[ChannelMapping, list[str]]:
+    """``mapping`` (:func:`candidate_channels`', less the channels left out since: a rate too
+    low for the band, a ``channels.tsv`` bad) keeping the first channel of each site, and the
+    warnings on the channels kept: one line naming every duplicate dropped and the copy kept
+    in its place, and their units'."""
+    mapping = first_of_each_site(mapping, header.labels)
+    dupes = [
+        f"{shown_label(label)} ({noted_text(why)[:SHOWN_CHARS]})"
+        for label, why in mapping.dropped
+        if why.startswith("duplicate")
+    ]
+    said = [f"duplicate channels, the first of each kept: {', '.join(dupes)}"] if dupes else []
+    return mapping, said + _unit_warnings(header, mapping, m)
 
 
 def _unit_warnings(header: Header, mapping: ChannelMapping, m: Manifest) -> list[str]:
@@ -157,13 +190,6 @@ def _no_eeg_problem(header: Header) -> str:
 
 def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
     out = [referenced_note(mapping)] if mapping.reference else []
-    dupes = [
-        f"{shown_label(label)} ({noted_text(why)[:SHOWN_CHARS]})"
-        for label, why in mapping.dropped
-        if why.startswith("duplicate")
-    ]
-    if dupes:
-        out.append(f"duplicate channels, the first of each kept: {', '.join(dupes)}")
     typed = typed_sites_note(mapping)
     if typed:
         out.append(typed)

@@ -43,7 +43,13 @@ from eegprep.ingestion.events import recording_events, settle_events
 from eegprep.ingestion.labels import identity_fields, recording_labels, stored_targets
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
-from eegprep.ingestion.source_channels import MANIFEST_DOC, RateGroup, open_source, rate_groups
+from eegprep.ingestion.source_channels import (
+    MANIFEST_DOC,
+    RateGroup,
+    candidate_channels,
+    one_per_site,
+    rate_groups,
+)
 from eegprep.pipeline import qc, stretches
 from eegprep.pipeline.channels import ChannelMapping, shown_label
 from eegprep.pipeline.fir import auto_h_trans
@@ -264,12 +270,15 @@ def _opened(task: IngestTask, path: str) -> tuple[_Source, RecordingRecord, list
     sidecar and make its record (strict JSON); returns them with the warnings so far."""
     m = task.manifest
     reader = get_reader(m.reader)
-    header, mapping, warnings = open_source(path, m, task.item.part)
+    header, mapping, warnings = candidate_channels(path, m, task.item.part)
     mapping, groups, slow = check_band(task, path, header, mapping, rate_groups(header, mapping))
     warnings += slow
     sidecar = _sidecar(task, path, header)
     mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
+    mapping, said = one_per_site(header, mapping, m)  # (the first copy of a site not left out)
+    groups = rate_groups(header, mapping)
+    warnings += said
     n_out = output_length(task, path, header, groups)
     record, clipped = _record(task, path, header, n_out, sidecar, mapping)
     warnings += clipped

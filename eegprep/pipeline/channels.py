@@ -15,6 +15,7 @@ twice (:data:`SAME_SITE`), and keeps the first.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
@@ -366,6 +367,7 @@ def map_channels(
     exclude: Iterable[str] = (),
     on_unknown: OnProblem = "ignore",
     kinds: Sequence[str] | None = None,
+    one_per_site: bool = True,
 ) -> ChannelMapping:
     """Map source labels onto the canonical vocabulary.
 
@@ -385,6 +387,11 @@ def map_channels(
         The type the file states for each channel, parallel to ``labels`` (MNE's words, ``""``
         where the format types none). A type outside :data:`LABEL_DECIDES` makes the channel
         non-EEG whatever its label names, unless ``rename`` names it.
+    one_per_site : bool
+        Keep one channel of each site (:func:`first_of_each_site`). False: every channel of a
+        site is kept, for a caller that leaves channels out first (an ingest: a rate too low
+        for the band, a ``channels.tsv`` bad), so that the copy kept is the first that is not
+        left out; it then calls :func:`first_of_each_site` itself.
 
     Notes
     -----
@@ -398,6 +405,8 @@ def map_channels(
     if kinds is not None and len(kinds) != len(labels):
         raise UsageError(f"{len(kinds)} channel types for {len(labels)} labels")
     mapping = _mapping(labels, rename, exclude, kinds or ())
+    if one_per_site:
+        mapping = first_of_each_site(mapping, labels)
     unknown = mapping.unknown()
     if unknown and on_unknown != "ignore":
         msg = unknown_message(unknown)
@@ -430,8 +439,8 @@ def _mapping(
     kinds: Sequence[str],
 ) -> ChannelMapping:
     """:func:`map_channels`' mapping: each label kept (its first site) or dropped with why
-    (typed non-EEG, a banked electrode, non-EEG, unknown, excluded, a duplicate), in source
-    order."""
+    (typed non-EEG, a banked electrode, non-EEG, unknown, excluded), in source order; two
+    channels of one site both kept (:func:`first_of_each_site` keeps one)."""
     typed = _typed_non_eeg(labels, kinds, rename) if kinds else {}
     eeg_labels = [label for pos, label in enumerate(labels) if pos not in typed]
     banked = bank_electrodes(eeg_labels, rename=rename)
@@ -440,7 +449,6 @@ def _mapping(
     excluded = {e.upper() for e in exclude} | {normalize_label(e) for e in exclude}
     kept: list[tuple[int, str, int]] = []
     dropped: list[tuple[str, str]] = []
-    seen: dict[int, ChannelMatch] = {}
     for pos, label in enumerate(labels):
         if pos in typed:
             dropped.append((label, _TYPED_REASON.format(typed[pos])))
@@ -450,12 +458,11 @@ def _mapping(
             match = ChannelMatch(label, "eeg", name, _INDEX[name.upper()])
         else:
             match = classify_channel(label, rename=rename)
-        why = _left_out(match, banked, excluded, seen)
+        why = _left_out(match, banked, excluded)
         if why:
             dropped.append((label, why))
         else:
             assert match.index is not None and match.name is not None
-            seen[_site(match.name)] = match
             kept.append((pos, match.name, match.index))
     return ChannelMapping(
         tuple(k[0] for k in kept),
@@ -484,12 +491,7 @@ def _site(name: str) -> int:
     return _INDEX[SAME_SITE.get(name.upper(), name.upper())]
 
 
-def _left_out(
-    match: ChannelMatch,
-    banked: frozenset[str],
-    excluded: set[str],
-    seen: Mapping[int, ChannelMatch],
-) -> str:
+def _left_out(match: ChannelMatch, banked: frozenset[str], excluded: set[str]) -> str:
     """Why the channel ``match`` is left out of the mapping, or ``""`` when it is kept."""
     label = match.label
     if label in banked:
@@ -502,14 +504,38 @@ def _left_out(
         match.name.upper() in excluded or label.strip().upper() in excluded
     ):
         return "excluded by manifest"
-    first = seen.get(_site(match.name)) if match.name is not None else None
-    if first is None:
-        return ""
-    if first.name == match.name:
-        return f"duplicate of {first.label!r}"
-    return (
-        f"duplicate of {first.label!r}: {first.name} and {match.name} name one site (the old "
-        "and new 10-20 names)"
+    return ""
+
+
+def first_of_each_site(mapping: ChannelMapping, labels: Sequence[str]) -> ChannelMapping:
+    """``mapping`` keeping the first of its channels at each site (in source order), every
+    other dropped as its duplicate (``labels``: the source's, which ``source_indices`` index),
+    the reason naming the copy kept: ``duplicate of 'EEG T3-REF': T3 and T7 name one site
+    (the old and new 10-20 names)`` (:data:`SAME_SITE`)."""
+    seen: dict[int, tuple[str, str]] = {}  # site -> (label, name) of the copy kept
+    keep: list[int] = []
+    dropped = list(mapping.dropped)
+    for pos, (src, name) in enumerate(zip(mapping.source_indices, mapping.names, strict=True)):
+        first = seen.get(_site(name))
+        if first is None:
+            seen[_site(name)] = (labels[src], name)
+            keep.append(pos)
+        elif first[1] == name:
+            dropped.append((labels[src], f"duplicate of {first[0]!r}"))
+        else:
+            dropped.append((
+                labels[src],
+                f"duplicate of {first[0]!r}: {first[1]} and {name} name one site (the old "
+                "and new 10-20 names)",
+            ))  # fmt: skip
+    if len(keep) == mapping.n_channels:
+        return mapping
+    return dataclasses.replace(
+        mapping,
+        source_indices=tuple(mapping.source_indices[p] for p in keep),
+        names=tuple(mapping.names[p] for p in keep),
+        indices=tuple(mapping.indices[p] for p in keep),
+        dropped=tuple(dropped),
     )
 
 
