@@ -342,7 +342,9 @@ def h5_value(f: Any, obj: Any, depth: int = 0) -> Any:
     if isinstance(obj, h5py.Group) and h5_class(obj) == "sparse":
         return MatField("sparse", _sparse_shape(obj))  # described, never read: no numbers
     if isinstance(obj, h5py.Group):
-        return {k: h5_value(f, obj[k], depth + 1) for k in h5_names(f.filename, obj)}
+        # a member a flipped link makes a named datatype: one line (it has no shape to read)
+        members = h5_names(f.filename, obj)
+        return {k: h5_value(f, _h5_variable(f.filename, obj[k]), depth + 1) for k in members}
     if obj.attrs.get("MATLAB_empty", 0):
         return np.array([])
     arr = h5_read(f.filename, obj)
@@ -456,7 +458,7 @@ def h5_struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[st
             return None
         out: dict[str, MatField] = {}
         for name in names & set(h5_names(path, group)):
-            obj = group[name]
+            obj = _h5_variable(path, group[name])  # a named datatype: one line, no shape
             if isinstance(obj, h5py.Group) and h5_class(obj) == "sparse":
                 out[name] = MatField("sparse", _sparse_shape(obj))
                 continue

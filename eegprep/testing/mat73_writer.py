@@ -6,7 +6,10 @@ MATLAB ``n x m`` matrix is an HDF5 dataset of shape ``(m, n)``. Each dataset and
 MATLAB class in a ``MATLAB_class`` attribute; a struct is a group of its fields; a cell is a
 dataset of object references into the ``#refs#`` group; ``char`` is uint16 code units; logical
 is uint8; complex values a compound of ``real`` and ``imag``; an empty array a dataset of its
-dimensions with ``MATLAB_empty = 1``.
+dimensions with ``MATLAB_empty = 1``. A struct group lists its fields in ``MATLAB_fields``; a
+struct array (EEGLAB's ``chanlocs`` and ``event``) is one group whose fields are datasets of
+object references, one per struct, with no class of their own; a char dataset says
+``MATLAB_int_decode = 2`` (UTF-16 code units).
 
 :func:`write_mat73` writes Python values; :func:`resave_mat73` reads a MAT v5 file (scipy) and
 writes it again as v7.3 with the same variables, classes and MATLAB shapes: what a researcher
@@ -40,8 +43,8 @@ def write_mat73(path: str | Path, variables: dict[str, Any], *, compress: bool =
 
     Values: a dict is a struct; a str a char row; a list a cell row; a numpy array of MATLAB's
     kinds (numbers, bools as logical, complex numbers, unicode as char rows, objects as a cell,
-    a record array of shape ``(1, 1)`` as a struct) keeps its (at least 2-D) shape; a scipy sparse
-    matrix is a MATLAB sparse one.
+    a record array of shape ``(1, 1)`` as a struct, of any other shape as a struct array) keeps
+    its (at least 2-D) shape; a scipy sparse matrix is a MATLAB sparse one.
     """
     import h5py
 
@@ -68,11 +71,13 @@ def _put(f: Any, group: Any, name: str, value: Any, compress: bool) -> None:
     if isinstance(value, dict) or (
         isinstance(value, np.ndarray) and value.dtype.names and value.size == 1
     ):
-        sub = group.create_group(name)
-        sub.attrs["MATLAB_class"] = np.bytes_("struct")
-        items = value.items() if isinstance(value, dict) else _record_fields(value)
+        items = list(value.items() if isinstance(value, dict) else _record_fields(value))
+        sub = _struct_group(group, name, [key for key, _ in items])
         for key, item in items:
             _put(f, sub, key, item, compress)
+        return
+    if isinstance(value, np.ndarray) and value.dtype.names and value.ndim:
+        _put_struct_array(f, group, name, value, compress)
         return
     if type(value).__module__.startswith("scipy.sparse"):
         _put_sparse(group, name, value)
@@ -85,8 +90,6 @@ def _put(f: Any, group: Any, name: str, value: Any, compress: bool) -> None:
             cell[0, i] = item
         value = cell
     arr = np.asarray(value)
-    if arr.dtype.names:
-        raise ValueError(f"{name}: a struct array of {arr.size} is not written by this kit")
     arr = arr if arr.ndim >= 2 else np.atleast_2d(arr)
     if arr.size == 0:
         cls = "char" if arr.dtype.kind == "U" else _CLASS_OF.get(arr.dtype.name, arr.dtype.name)
@@ -117,6 +120,44 @@ def _put(f: Any, group: Any, name: str, value: Any, compress: bool) -> None:
     deflate = {"compression": "gzip", "compression_opts": 3} if compress else {}
     ds = group.create_dataset(name, data=np.ascontiguousarray(arr.T), **deflate)
     ds.attrs["MATLAB_class"] = np.bytes_(cls)
+    if cls == "char":
+        ds.attrs["MATLAB_int_decode"] = np.int32(2)
+
+
+def _struct_group(group: Any, name: str, fields: list[str]) -> Any:
+    """A struct's group, its class and its field names (``MATLAB_fields``) as MATLAB writes
+    them."""
+    import h5py
+
+    sub = group.create_group(name)
+    sub.attrs["MATLAB_class"] = np.bytes_("struct")
+    names = np.empty(len(fields), dtype=h5py.vlen_dtype(np.dtype("S1")))
+    for i, key in enumerate(fields):
+        names[i] = np.frombuffer(key.encode(), dtype="S1")
+    sub.attrs["MATLAB_fields"] = names
+    return sub
+
+
+def _put_struct_array(f: Any, group: Any, name: str, value: np.ndarray, compress: bool) -> None:
+    """A struct array (a record array of any shape but ``(1, 1)``) as MATLAB keeps one: a
+    group of its fields, each a dataset of object references (one per struct, transposed as
+    any array) with no ``MATLAB_class``; an empty one as an empty double, as scipy reads it."""
+    import h5py
+
+    arr = value if value.ndim >= 2 else np.atleast_2d(value)
+    if arr.size == 0:
+        _put(f, group, name, np.zeros(arr.shape), compress)
+        return
+    sub = _struct_group(group, name, list(arr.dtype.names or ()))
+    refs_group = f.require_group("#refs#")
+    prefix = f"{group.name.strip('/').replace('/', '_')}_{name}".lstrip("#_")
+    for key in arr.dtype.names or ():
+        refs = np.empty(arr.shape, dtype=h5py.ref_dtype)
+        for index in np.ndindex(arr.shape):
+            where = f"{prefix}_{key}_" + "_".join(map(str, index))
+            _put(f, refs_group, where, arr[index][key], compress)
+            refs[index] = refs_group[where].ref
+        sub.create_dataset(key, data=refs.T)
 
 
 def _put_sparse(group: Any, name: str, value: Any) -> None:
