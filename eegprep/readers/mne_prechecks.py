@@ -4,8 +4,9 @@ memory, checked on the raw bytes first.
 Every format the mne reader reads (:mod:`eegprep.readers.mne_formats`): a samples file found
 nowhere or matched in letter case alone is named; an EDF/BDF's patient field, size and TAL count
 against its header; an EEGLAB ``.set``'s events, memory budget and fields (a MAT 7.3 one needs
-pymatreader); a BrainVision header, its markers and a text data file; a GDF's or a Neuroscan
-CNT's header; a FIF file's annotations, part by part.
+pymatreader, a dependency: an environment installed before it was one is told so); a
+BrainVision header, its markers and a text data file; a GDF's or a Neuroscan CNT's header; a
+FIF file's annotations, part by part.
 """
 
 from __future__ import annotations
@@ -83,11 +84,14 @@ def check_before_mne(path: str, options: Mapping[str, Any]) -> None:
     elif suffix == ".set":
         from eegprep.readers.matlab_files import mat_version
 
+        # pymatreader is a dependency (pyproject.toml); an environment installed before it was
+        # one lacks it, and MNE would say only that it wants a package
         if mat_version(path) == "7.3" and importlib.util.find_spec("pymatreader") is None:
             raise SourceError(
                 path,
                 "this EEGLAB .set is a MAT 7.3 (HDF5) file, as EEGLAB saves large datasets; MNE "
-                "reads those only with the pymatreader package: pip install pymatreader",
+                "reads those only with the pymatreader package, a dependency of eegprep missing "
+                "from this environment (installed before it was one): pip install pymatreader",
             )
     elif suffix in BRAINVISION_HEADERS:
         fields = read_vhdr(path)  # check_vhdr's checks

@@ -4,7 +4,11 @@ of older versions and the top-level variables of newer ones), read for what EEGL
 an ``.fdt`` of float32 in MATLAB's column order; ``EEG.srate`` in Hz, not always whole; each
 event at ``EEG.event.latency`` samples counted from 1. A ``boundary`` event marks where samples
 were cut out, and its ``duration`` counts the samples removed, which the samples kept do not
-hold: it lasts no time on them."""
+hold: it lasts no time on them.
+
+Every test runs on each MATLAB version EEGLAB saves a dataset in (MAT v5, and v7.3: HDF5, as
+EEGLAB writes datasets over 2 GB; :mod:`tests.eegprep.eeglab_files`): the same fields read the
+same. A v7.3 dataset was refused ("MNE reads those only with the pymatreader package")."""
 
 from __future__ import annotations
 
@@ -15,12 +19,23 @@ import numpy as np
 import pytest
 import scipy.io
 
-from eegprep.readers.mne_formats import MneReader, clear_cache
+from eegprep.readers.mne_formats import MneReader
+from tests.eegprep.eeglab_files import MAT_VERSIONS, resave_set, save_set
 from tests.eegprep.reader_checks import check_reader, check_source_error
 
 LABELS = ["Fp1", "Cz", "O1"]
 N_TIMES = 200
 SRATE = 250.0
+MAT = {"version": "5"}
+"""The MATLAB version :func:`_write_set` saves in (set for each test by :func:`mat_version`)."""
+
+
+@pytest.fixture(autouse=True, params=MAT_VERSIONS, ids=lambda v: f"MAT-{v}")
+def mat_version(request: pytest.FixtureRequest) -> Any:
+    """Each test once per MATLAB version EEGLAB saves a ``.set`` in."""
+    MAT["version"] = request.param
+    yield request.param
+    MAT["version"] = "5"
 
 
 def _chanlocs(labels: list[Any]) -> np.ndarray:
@@ -49,10 +64,11 @@ def _write_set(
     srate: float = SRATE,
     events: list[tuple[Any, float, float]] = (),  # type: ignore[assignment]
     name: str = "rec",
+    mat: str | None = None,
     **fields: Any,
 ) -> str:
     """``{name}.set`` (and ``{name}.fdt``) as EEGLAB saves ``data`` (channels x samples,
-    uV)."""
+    uV), as MAT ``mat`` (default: the version the test runs on)."""
     folder.mkdir(parents=True, exist_ok=True)
     n_channels, n_times = data.shape[:2]
     eeg: dict[str, Any] = {
@@ -68,9 +84,8 @@ def _write_set(
     else:
         eeg["data"] = data
     eeg.update(fields)
-    scipy.io.savemat(folder / f"{name}.set", {"EEG": eeg} if struct else eeg, oned_as="row")
-    clear_cache()
-    return str(folder / f"{name}.set")
+    variables = {"EEG": eeg} if struct else eeg
+    return save_set(folder / f"{name}.set", variables, mat=mat or MAT["version"])
 
 
 def _microvolts(seed: int = 0) -> np.ndarray:
@@ -262,7 +277,8 @@ def test_samples_in_an_old_dat_file_are_named_for_what_they_are(
     """Older EEGLAB versions kept the samples in a ``.dat`` file, which MNE does not read: it
     was "MNE cannot read this EEGLAB file: NotImplementedError: ...; check it is complete",
     sending the user to re-download a whole file. It says what the file is and what to do."""
-    path = Path(_write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", fdt=True))
+    struct = layout == "EEG-struct"  # written as v5 to edit, saved as the version tested
+    path = Path(_write_set(tmp_path, _microvolts(), struct=struct, fdt=True, mat="5"))
     content = scipy.io.loadmat(path, squeeze_me=False)
     content = {k: v for k, v in content.items() if not k.startswith("__")}
     if layout == "EEG-struct":
@@ -270,8 +286,8 @@ def test_samples_in_an_old_dat_file_are_named_for_what_they_are(
     else:
         content["data"] = "rec.dat"
     scipy.io.savemat(path, content)
+    resave_set(path, mat=MAT["version"])
     (tmp_path / "rec.fdt").rename(tmp_path / "rec.dat")
-    clear_cache()
     check_source_error(
         MneReader, str(path), r"EEG\.data names a '\.dat' samples file, the layout of older EEGLAB"
     )

@@ -14,7 +14,11 @@ EEGLAB's ``int2str`` of it, and a dataset without ``chanlocs`` (EEGLAB's empty s
 without ``chanlocs`` was refused in MNE's words (``'Bunch' object has no attribute 'chanlocs'``) as
 "a label that is empty or a number", and a label that is a number refused; and a channel whose
 ``type`` is no voltage (``STIM``, ``RESP``, ``MISC``) was read 10^-6 times the value the file holds
-(MNE multiplies every channel of a ``.set`` by 10^-6, microvolts to volts)."""
+(MNE multiplies every channel of a ``.set`` by 10^-6, microvolts to volts).
+
+Every layout is also saved as MAT v7.3 (HDF5), as EEGLAB saves a dataset over 2 GB or with its
+"save as MATLAB 7.3" option on (:mod:`tests.eegprep.eeglab_files`), and reads the same; it was
+refused ("MNE reads those only with the pymatreader package")."""
 
 from __future__ import annotations
 
@@ -24,9 +28,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-import scipy.io
 
-from eegprep.readers.mne_formats import MneReader, clear_cache
+from eegprep.readers.mne_formats import MneReader
+from tests.eegprep.eeglab_files import MAT_VERSIONS, save_set
 from tests.eegprep.reader_checks import check_reader, check_source_error
 
 LABELS = ["Fp1", "Cz", "O1"]
@@ -64,10 +68,16 @@ def _event_arrays(events: list[tuple[Any, ...]]) -> dict[str, np.ndarray]:
 
 
 def _save(
-    folder: Path, samples: np.ndarray, *, struct: bool, fdt: str | None, **fields: Any
+    folder: Path,
+    samples: np.ndarray,
+    *,
+    struct: bool,
+    fdt: str | None,
+    mat: str = "5",
+    **fields: Any,
 ) -> str:
-    """``rec.set`` (``samples``, uV, in it or in ``folder/fdt``) with ``fields`` set; a field
-    given as None is left out."""
+    """``rec.set`` (``samples``, uV, in it or in ``folder/fdt``) with ``fields`` set, as MAT
+    ``mat``; a field given as None is left out."""
     n_channels, n_times = samples.shape
     eeg: dict[str, Any] = {
         "setname": "rec", "filename": "rec.set", "filepath": "", "nbchan": float(n_channels),
@@ -83,9 +93,7 @@ def _save(
         eeg["data"] = samples
     eeg.update(fields)
     eeg = {key: value for key, value in eeg.items() if value is not None}
-    scipy.io.savemat(folder / "rec.set", {"EEG": eeg} if struct else eeg, oned_as="row")
-    clear_cache()
-    return str(folder / "rec.set")
+    return save_set(folder / "rec.set", {"EEG": eeg} if struct else eeg, mat=mat)
 
 
 def _uv() -> np.ndarray:
@@ -168,11 +176,12 @@ def _mne(path: str) -> Any:
         return None
 
 
+@pytest.mark.parametrize("mat", MAT_VERSIONS, ids=lambda v: f"MAT-{v}")
 @pytest.mark.parametrize("layout", ["EEG-struct", "variables"])
 @pytest.mark.parametrize("name", list(VARIANTS))
-def test_a_set_reads_as_eeglab_defines_it(tmp_path: Path, layout: str, name: str) -> None:
+def test_a_set_reads_as_eeglab_defines_it(tmp_path: Path, layout: str, name: str, mat: str) -> None:
     fields, fdt, data, labels, kinds, events = VARIANTS[name]
-    path = _save(tmp_path, data, struct=layout == "EEG-struct", fdt=fdt, **fields)
+    path = _save(tmp_path, data, struct=layout == "EEG-struct", fdt=fdt, mat=mat, **fields)
     uv = np.asarray(data, dtype=np.float64)
     header, _ = check_reader(
         MneReader, path, expected_labels=labels, expected_sfreq=SRATE,
@@ -189,17 +198,18 @@ def test_a_set_reads_as_eeglab_defines_it(tmp_path: Path, layout: str, name: str
         np.testing.assert_allclose(raw.annotations.onset, [a.onset for a in header.annotations])
 
 
+@pytest.mark.parametrize("mat", MAT_VERSIONS, ids=lambda v: f"MAT-{v}")
 @pytest.mark.parametrize("layout", ["EEG-struct", "variables"])
 @pytest.mark.parametrize("source", ["sub01.fdt", "SUB01.FDT"])
 def test_a_set_copied_under_a_new_name_reads_its_own_samples(
-    tmp_path: Path, layout: str, source: str
+    tmp_path: Path, layout: str, source: str, mat: str
 ) -> None:
     """``rec.set`` saved as a copy of ``sub01.set``: its ``EEG.data`` still names the source's
     ``sub01.fdt``, which lies beside it, and its own samples are in ``rec.fdt``. EEGLAB's
     ``pop_loadset`` reads the file of the set's own stem ("the name of the dataset has changed
     on disk"); eegprep, as MNE, read the source's samples without a word."""
     np.asarray(UV[::-1], "<f4").flatten(order="F").tofile(tmp_path / source)
-    path = _save(tmp_path, UV, struct=layout == "EEG-struct", fdt="rec.fdt", data=source)
+    path = _save(tmp_path, UV, struct=layout == "EEG-struct", fdt="rec.fdt", data=source, mat=mat)
     check_reader(MneReader, path, expected_labels=LABELS, reference_uv=UV, atol=1e-3)
 
 
