@@ -37,6 +37,7 @@ from eegprep.readers.companions import (
     set_data_files,
     set_data_name,
 )
+from eegprep.readers.mat_fields import MatField
 
 _MI_MATRIX, _MI_COMPRESSED = 14, 15
 _MAX_COPY = 256 * 2**20  # a .set whose samples are in a .fdt holds a few MB at most
@@ -110,17 +111,31 @@ def _raw_data_name(path: str) -> str:
     if named is None:
         return ""
     try:
-        from eegprep.readers.mat_fields import struct_fields, variable_field
-
-        field = variable_field(path, "data") if path_is_mat5(path) else None
-        if field is None or field.cls != "char":
-            found = struct_fields(path, "EEG", frozenset({"data"})) or {}
-            field = found.get("data")
+        field = _data_field(path)
         if field is not None and field.cls == "char" and isinstance(field.value, str):
             return field.value
     except Exception:  # a damaged file: the reader says what is wrong
         return named
     return named
+
+
+def _data_field(path: str) -> MatField | None:
+    """``EEG.data`` described (a top-level ``data``, else the ``EEG`` struct's field), in
+    MAT v5 and v7.3 alike: a v7.3 file's was never read, so a path it named (``/x/rec.fdt``)
+    was taken for its base name and MNE given the set as it is, to read the file it names."""
+    from eegprep.readers.mat73 import h5_struct_fields
+    from eegprep.readers.mat_fields import struct_fields, variable_field
+
+    data = frozenset({"data"})
+    if path_is_mat5(path):
+        field = variable_field(path, "data")
+        if field is None or field.cls != "char":
+            field = (struct_fields(path, "EEG", data) or {}).get("data")
+        return field
+    field = (h5_struct_fields(path, "/", data) or {}).get("data")
+    if field is None or field.cls != "char":
+        field = (h5_struct_fields(path, "EEG", data) or {}).get("data")
+    return field
 
 
 def _mne_finds(path: str, named: str, found: list[str]) -> bool:

@@ -230,3 +230,31 @@ def test_a_v73_field_that_is_an_hdf5_named_datatype_is_one_line(
     line = str(caught.value)
     assert line.startswith(f"{path}: ") and "\n" not in line, line
     assert "HDF5 Datatype" in line and "damaged" in line, line
+
+
+@pytest.mark.parametrize("named", ["absolute", "../other/rec.fdt", "sub/rec.fdt"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_v73_set_naming_an_fdt_elsewhere_reads_the_one_beside_it(
+    tmp_path: Path, layout: str, named: str
+) -> None:
+    """``EEG.data`` naming a samples file by a path (EEGLAB keeps only the name; a tool or a
+    hand may write a path): the ``.fdt`` beside the set is read, as for a v5 set. A v7.3
+    set's ``EEG.data`` was not read, and an absolute path was given to MNE as written: the
+    ingest and ``labram predict`` stored the samples of a file outside the corpus."""
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    (-_uv()).astype("<f4").flatten(order="F").tofile(elsewhere / "rec.fdt")  # not these
+    name = str(elsewhere / "rec.fdt") if named == "absolute" else named
+    manifest = apply_overrides(load_manifest("folder"), mains=50.0)
+    stored, predicted = [], []
+    for mat in ("5", "7.3"):
+        src = tmp_path / f"v{mat}" / "src"
+        path = _recording(src, layout=layout, samples="fdt", mat=mat, data=name)
+        report = ingest_folder(src, tmp_path / f"v{mat}.zarr")
+        assert (report.failed, report.n_ingested) == ([], 1), report.failed
+        stored.append(_stored(tmp_path / f"v{mat}.zarr")[3])
+        predicted.append(read_preprocessed(path, manifest).data)
+    np.testing.assert_array_equal(stored[1], stored[0])
+    np.testing.assert_array_equal(predicted[1], predicted[0])
+    beside = MneReader.read_segment(MneReader.read_header(str(path)), range(len(LABELS)), 0, 99)
+    np.testing.assert_allclose(beside, _uv()[:, :99], atol=1e-3)
