@@ -22,24 +22,23 @@ MAT_VERSIONS = ["5", "7.3"]
 """The MATLAB versions EEGLAB saves a ``.set`` in (``pop_saveset``'s ``-v6``/``-v7.3``)."""
 
 
-def save_set(path: str | Path, variables: dict[str, Any], *, mat: str) -> str:
+def save_set(
+    path: str | Path, variables: dict[str, Any], *, mat: str, compress: bool = False
+) -> str:
     """``variables`` (``{'EEG': {...}}``, or EEGLAB's fields as top-level variables, its
-    ``-struct`` save) saved at ``path`` as MAT ``mat`` (``'5'`` or ``'7.3'``)."""
+    ``-struct`` save) saved at ``path`` as MAT ``mat`` (``'5'`` or ``'7.3'``); ``compress``:
+    v7.3 arrays chunked and deflated, as MATLAB saves them by default."""
     scipy.io.savemat(path, variables, oned_as="row")
-    if mat == "7.3":
-        as_v73 = f"{path}.v73"
-        resave_mat73(path, as_v73)
-        os.replace(as_v73, path)
-    clear_cache()
+    resave_set(path, mat=mat, compress=compress)
     assert mat_version(str(path)) == mat
     return str(path)
 
 
-def resave_set(path: str | Path, *, mat: str) -> str:
+def resave_set(path: str | Path, *, mat: str, compress: bool = False) -> str:
     """The ``.set`` at ``path`` (MAT v5) saved again in place as MAT ``mat``."""
     if mat == "7.3":
         as_v73 = f"{path}.v73"
-        resave_mat73(path, as_v73)
+        resave_mat73(path, as_v73, compress=compress)
         os.replace(as_v73, path)
     clear_cache()
     return str(path)

@@ -63,8 +63,11 @@ def _chanlocs() -> np.ndarray:
     return locs
 
 
-def _recording(folder: Path, *, layout: str, samples: str, mat: str, **fields: Any) -> Path:
-    """``folder/rec.set`` (and ``rec.fdt``) as EEGLAB saves it in MAT ``mat``."""
+def _recording(
+    folder: Path, *, layout: str, samples: str, mat: str, compress: bool = False, **fields: Any
+) -> Path:
+    """``folder/rec.set`` (and ``rec.fdt``) as EEGLAB saves it in MAT ``mat`` (``compress``:
+    v7.3 arrays deflated, MATLAB's default)."""
     folder.mkdir(parents=True, exist_ok=True)
     data = _uv()
     eeg: dict[str, Any] = {
@@ -78,7 +81,8 @@ def _recording(folder: Path, *, layout: str, samples: str, mat: str, **fields: A
         data.astype("<f4").flatten(order="F").tofile(folder / "rec.fdt")
         eeg["data"] = eeg["datfile"] = "rec.fdt"
     eeg.update(fields)
-    path = save_set(folder / "rec.set", {"EEG": eeg} if layout == "EEG-struct" else eeg, mat=mat)
+    variables = {"EEG": eeg} if layout == "EEG-struct" else eeg
+    path = save_set(folder / "rec.set", variables, mat=mat, compress=compress)
     return Path(path)
 
 
@@ -90,13 +94,16 @@ def _stored(out: Path) -> tuple[Any, ...]:
     return rec.channels, rec.n_samples, events, store.read(rec.id)
 
 
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "deflated"])
 @pytest.mark.parametrize("samples", SAMPLES)
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_a_v73_set_ingests_as_its_v5_copy(tmp_path: Path, layout: str, samples: str) -> None:
+def test_a_v73_set_ingests_as_its_v5_copy(
+    tmp_path: Path, layout: str, samples: str, compress: bool
+) -> None:
     stores, warnings = [], []
     for mat in ("5", "7.3"):
         src = tmp_path / f"v{mat}"
-        _recording(src, layout=layout, samples=samples, mat=mat)
+        _recording(src, layout=layout, samples=samples, mat=mat, compress=compress)
         assert mat_version(str(src / "rec.set")) == mat
         report = ingest_folder(src, tmp_path / f"v{mat}.zarr")
         assert (report.failed, report.n_ingested) == ([], 1), report.failed
