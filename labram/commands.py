@@ -552,7 +552,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
     """
     from eegprep.base.errors import UsageError
     from eegprep.base.same_files import repeats_line
-    from labram.stages.predict import predict_files, table_lines, write_csv
+    from labram.stages.predict import predict_files, recording_name, table_lines, write_csv
 
     if as_json and as_csv:
         raise UsageError("--json and --csv: give one (both print to standard output)")
@@ -560,7 +560,10 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
                         mains=float(mains) if mains else None, batch_size=batch_size,
                         device=device)  # fmt: skip
     exit_if_stopped()  # (a signal a library swallowed: its files' lines are no files' errors)
-    say_skipped(list(res["failed"]), total=len(files), noun="file", then="each `skipped:` "
+    total, what = len(files), "file"
+    if "n_recordings" in res:  # files of several recordings: counted by recording
+        total, what = res["n_recordings"], "recording"
+    say_skipped(list(res["failed"]), total=total, noun=what, then="each `skipped:` "
                 "line names the file and why; predict them again once fixed")  # fmt: skip
     if res["duplicates"]:  # one line for them all: each recording is predicted once
         pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
@@ -574,11 +577,11 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
             f"each predicted whole from its first part: {parts}", err=True, info=True)  # fmt: skip
     if not as_json:  # --json holds them per recording; what an ingest would report: flat
         warned = [
-            f"{shown_path(rec['file'])}: {w}"
+            f"{recording_name(rec['file'], rec.get('part'))}: {w}"
             for rec in res["recordings"]
             for w in rec.get("warnings", [])
         ]
-        say_notes("warning", warned)  # channels, ...: 5 of each kind
+        say_notes("warning", warned, info=True)  # channels, ...: 5 of each kind; not -q's
     if as_json:
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
     elif as_csv:

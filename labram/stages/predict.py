@@ -27,6 +27,7 @@ import torch
 
 from eegprep.base.bounds import check_number
 from eegprep.base.errors import EegprepError, SourceError, UsageError
+from eegprep.base.field_text import checked_exact
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
@@ -286,27 +287,33 @@ def predict_streamed(
     device: torch.device | None = None,
     settings: WindowSettings | None = None,
     source: str = "the checkpoint",
+    part: str | None = None,
 ) -> dict[str, Any]:
     """:func:`predict_recording`'s result for a recording opened, not read
     (:func:`~eegprep.ingestion.inmemory.open_preprocessed`): its windows cut from its blocks
     as they come, so a file of any length holds one block and a batch (a 2 h file of 64
-    channels at 1 kHz held 1.2-1.3 GB before). The same windows, batches and probabilities."""
+    channels at 1 kHz held 1.2-1.3 GB before). The same windows, batches and probabilities.
+    ``part``: the recording's part of a multi-recording file (the one it was opened with),
+    kept as the result's ``part`` after its ``file``."""
     plan = plan_windows(opened, task, settings)
     check_windows_fit(model, plan.channels, plan.seconds, source=source, names=plan.names)
     dev = device or torch.device("cpu")
     logits, peaks = _streamed_outputs(model, opened, plan, batch_size, dev)
-    return _results(model, task, opened.path, plan, logits, peaks, opened.warnings, source)
+    return _results(model, task, opened.path, plan, logits, peaks, opened.warnings, source, part)
 
 
 def _results(
     model: LaBraMClassifier, task: Task, path: str, plan: WindowPlan, logits: np.ndarray,
-    peaks: np.ndarray, warnings: list[str], source: str,
+    peaks: np.ndarray, warnings: list[str], source: str, part: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """A recording's result from its windows' outputs (refused when they are not finite)."""
+    """A recording's result from its windows' outputs (refused when they are not finite);
+    ``part`` (of a multi-recording file) is its ``part``, a key that a file of one recording's
+    result does not have."""
     starts = plan.start_seconds()  # (s of the file's own time: after a gap, not the store's)
+    name = str(path) if part is None else f"{path}:{part}"
 
-    def place(i: int) -> tuple[str, float]:  # (the file's line names the file)
-        return str(path), float(starts[i])
+    def place(i: int) -> tuple[str, float]:  # (the file's line names the file and part)
+        return name, float(starts[i])
 
     samples = blame_samples(peaks, place)
     check_finite_outputs(model, logits, source=source, samples=samples)
@@ -323,12 +330,39 @@ def _results(
     ]
     return {
         "file": path,
+        **({} if part is None else {"part": part}),
         "n_windows": len(windows),
         "channels": plan.names,
         **_summary(task, names, probs.mean(axis=0)),
         "windows": windows,
         "warnings": warnings,
     }
+
+
+def source_parts(path: str, manifest: Manifest) -> list[str | None]:
+    """The recordings of the file ``path`` as an ingest lists them: each part its reader finds
+    in a multi-recording file (a SEED ``.mat``'s ``djc_eeg1`` .. ``djc_eeg15``, as
+    :func:`eegprep.corpus.discover.discover` asks it), ``[None]`` for a file of one recording.
+    A part the store's record rule refuses (a control character, over 255 characters) is
+    refused here too, as its ingest refuses it (:func:`~eegprep.base.field_text.checked_exact`),
+    when it is predicted.
+
+    Raises
+    ------
+    SourceError, EegprepError
+        The file's parts cannot be listed (its one line)."""
+    from eegprep.readers import get_reader
+
+    parts = get_reader(manifest.reader).parts(path, **dict(manifest.reader_options))
+    return list(parts) or [None]
+
+
+def recording_name(path: str, part: str | None) -> str:
+    """A recording as the lines of ``labram predict`` name it: the file
+    (:func:`~eegprep.base.path_limits.shown_path`), ``FILE:PART`` for a part of a
+    multi-recording file (``1_20131027.mat:djc_eeg3``; the ``part`` field of ``--json`` and
+    column of ``--csv`` hold it apart)."""
+    return shown_path(path) if part is None else f"{shown_path(path)}:{part}"
 
 
 def _shown(path: str) -> str:
@@ -343,9 +377,10 @@ def _shown(path: str) -> str:
     return shown_path(path)
 
 
-def _problem(path: str, exc: BaseException) -> str:
-    """The one line a file gets (an ingest's words where it has them)."""
-    shown = _shown(path)
+def _problem(path: str, exc: BaseException, part: str | None = None) -> str:
+    """The one line a file (or a ``part`` of a multi-recording file: ``FILE:PART``) gets (an
+    ingest's words where it has them)."""
+    shown = _shown(path) if part is None else f"{_shown(path)}:{part}"
     if isinstance(exc, RateTooLowError):  # (an ingest's advice, a lower low-pass, would feed
         # the model samples filtered unlike its training data)
         return (
@@ -396,7 +431,11 @@ def predict_files(
         regression, ``n_windows``, ``windows``), ``failed`` (one line per file),
         ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
         a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode),
-        ``later_parts`` (split FIF parts read with a first part given: ``part_of``).
+        ``later_parts`` (split FIF parts read with a first part given: ``part_of``); where
+        a file holds several recordings (a SEED ``.mat``: :func:`source_parts`), each is a
+        recording of its own with its ``part`` (a key the others do not have), its line in
+        ``failed`` names it ``FILE:PART``, and ``n_recordings`` counts those predicted and
+        failed (absent otherwise: the files are the recordings).
     """
     batch_size = _checked_arguments(batch_size, recipe, mains)  # (before the model is read)
     loaded = load_model(checkpoint)
@@ -406,17 +445,12 @@ def predict_files(
     assert isinstance(model, LaBraMClassifier)
     dev = torch.device(check_device(device) or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(dev).eval()
-    recordings, failed = [], []
     files, left_out = _each_recording_once(files)
     settings = saved_windows(loaded.info, loaded.source)  # the windows it was fine-tuned on
     _check_fixed_windows(model, the_task, str(checkpoint))
-    for result in _each(
-        files, manifest, recipe, model, the_task, batch_size, dev, settings, str(checkpoint)
-    ):
-        if isinstance(result, str):
-            failed.append(result)
-        else:
-            recordings.append(result)
+    each = _each(files, manifest, recipe, model, the_task, batch_size, dev, settings,
+                 str(checkpoint))  # fmt: skip
+    recordings, failed, counts = _gathered(each)
     return {
         "checkpoint": str(checkpoint),  # then what it was fine-tuned from
         backbone_used.KEY: backbone_used.found_in(loaded.info, source=loaded.source),
@@ -427,7 +461,25 @@ def predict_files(
         "recordings": recordings,
         "failed": failed,
         **left_out,  # duplicates, later_parts
+        **counts,  # n_recordings, where a file held several
     }
+
+
+def _gathered(
+    each: Iterable[tuple[dict[str, Any] | str, str | None]],
+) -> tuple[list[dict[str, Any]], list[str], dict[str, int]]:
+    """:func:`_each`'s recordings predicted and lines of those refused, and ``n_recordings``
+    (how many there were) where one was a part of a multi-recording file (none otherwise)."""
+    recordings: list[dict[str, Any]] = []
+    failed: list[str] = []
+    parted = False
+    for result, part in each:
+        parted = parted or part is not None
+        if isinstance(result, str):
+            failed.append(result)
+        else:
+            recordings.append(result)
+    return recordings, failed, ({"n_recordings": len(recordings) + len(failed)} if parted else {})
 
 
 def _checked_arguments(batch_size: int, recipe: Recipe | None, mains: float | None) -> int:
@@ -519,31 +571,36 @@ def _each(
     device: torch.device,
     settings: WindowSettings | None = None,
     source: str = "the checkpoint",
-) -> Iterator[dict[str, Any] | str]:
+) -> Iterator[tuple[dict[str, Any] | str, str | None]]:
+    """Each recording of ``files`` predicted (its result) or refused (its one line), with its
+    part (None for a file of one recording, or one refused whole)."""
     for f in files:
         try:
             path = source_path(str(f))
         except SourceError as exc:  # named as given: no reader's hint applies
-            yield f"{exc.path if exc.path != str(f) else _shown(exc.path)}: {exc.problem}"
+            yield f"{exc.path if exc.path != str(f) else _shown(exc.path)}: {exc.problem}", None
             continue
         try:  # a header reaching outside its folder: its line, before anything is read
             check_companions(path, command="labram predict")
         except SourceError as exc:
-            yield f"{_shown(exc.path)}: {exc.problem}"
+            yield f"{_shown(exc.path)}: {exc.problem}", None
             continue
         try:
-            opened = open_preprocessed(path, manifest, recipe=recipe)
-            yield predict_streamed(
-                model,
-                task,
-                opened,
-                batch_size=batch_size,
-                device=device,
-                settings=settings,
-                source=source,
-            )
-        except Exception as exc:  # one line per bad file; the others go on
-            yield _problem(path, exc) + _other_format_hint(path, manifest)
+            parts = source_parts(path, manifest)
+        except Exception as exc:  # (a file whose recordings cannot be listed: its one line)
+            yield _problem(path, exc) + _other_format_hint(path, manifest), None
+            continue
+        for part in parts:
+            try:
+                if part is not None:  # (as its ingest refuses it: one line, the others go on)
+                    checked_exact(path, "part", part)
+                opened = open_preprocessed(path, manifest, recipe=recipe, part=part)
+                yield predict_streamed(
+                    model, task, opened, batch_size=batch_size, device=device,
+                    settings=settings, source=source, part=part,
+                ), part  # fmt: skip
+            except Exception as exc:  # one line per bad recording; the others go on
+                yield _problem(path, exc, part) + _other_format_hint(path, manifest), part
 
 
 def source_path(given: str) -> str:
@@ -637,7 +694,8 @@ def table_lines(res: dict[str, Any], *, per_window: bool = False) -> list[str]:
     lines = []
     for rec in res["recordings"]:
         n_windows = counted(rec["n_windows"], "window")
-        lines.append(f"{shown_path(rec['file'])}  {text(rec)}  ({n_windows})")
+        name = recording_name(rec["file"], rec.get("part"))
+        lines.append(f"{name}  {text(rec)}  ({n_windows})")
         if per_window:
             lines += [
                 f"  {w['start_s']:8.1f}-{w['stop_s']:.1f} s  {text(w)}" for w in rec["windows"]
@@ -649,21 +707,24 @@ def write_csv(res: dict[str, Any], out: TextIO, *, per_window: bool = False) -> 
     """:func:`predict_files`' result as CSV: a row per recording (or per window), a column per
     class (``p_<class>``, as ``predictions.csv`` names them; a regression's ``output_<j>``),
     then the label. The prefix keeps a class named ``label``, ``file`` or ``n_windows`` from
-    naming a second column as a fixed one (a reader by name took one for the other)."""
+    naming a second column as a fixed one (a reader by name took one for the other). Where a
+    recording is a part of a multi-recording file, a ``part`` column follows ``file`` (empty
+    for a file of one recording); a table of such files alone has none, as before."""
     from labram.stages.predictions import CsvRows
 
     cols = list(res["classes"])
     regression = res.get("kind") == "regression"
+    parted = any(rec.get("part") is not None for rec in res["recordings"])
     writer = CsvRows(out)  # a class name's carriage return quoted, not a row's end
-    head = ["file", "start_s", "stop_s"] if per_window else ["file", "n_windows"]
+    head = ["file", *(["part"] if parted else [])]
+    head += ["start_s", "stop_s"] if per_window else ["n_windows"]
     writer.writerow([*head, *(c if regression else f"p_{c}" for c in cols), "label"])
     for rec in res["recordings"]:
+        named = [rec["file"], *([rec.get("part") or ""] if parted else [])]
         for item in rec["windows"] if per_window else [rec]:
             first = [item["start_s"], item["stop_s"]] if per_window else [rec["n_windows"]]
             values = _values(item)
-            writer.writerow(
-                [rec["file"], *first, *(values[c] for c in cols), item.get("label", "")]
-            )
+            writer.writerow([*named, *first, *(values[c] for c in cols), item.get("label", "")])
 
 
 __all__ = [
@@ -671,7 +732,9 @@ __all__ = [
     "cut_windows",
     "predict_files",
     "predict_recording",
+    "recording_name",
     "resolve_task",
+    "source_parts",
     "source_path",
     "table_lines",
     "to_probabilities",

@@ -22,6 +22,7 @@ import torch
 import zarr
 
 from eegprep import open_store
+from eegprep.base.errors import UsageError
 from eegprep.corpus.manifest import load_manifest
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.testing.edf_writer import write_edf
@@ -234,3 +235,116 @@ def test_the_later_parts_of_a_split_fif_given_with_its_first_are_no_files_of_the
                                           "--corpus", "folder", "--mains", "50"])  # fmt: skip
     assert run.exit_code == 0, run.output
     assert "left out 2 later parts of FIF recordings split in parts" in run.output
+
+
+def _seed_mat(src: Path) -> Path:
+    """A SEED ``.mat`` of three recordings (``djc_eeg1`` .. ``djc_eeg3``: 62 channels at 200 Hz,
+    microvolts, each of another length), where the ``seed`` manifest finds it."""
+    from scipy.io import savemat
+
+    from eegprep.testing.fixtures.seed import SEED_CHANNELS
+    from eegprep.testing.synth import eeg_like
+
+    folder = src / "Preprocessed_EEG"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    trials = {
+        f"djc_eeg{k}": eeg_like(62, 200 * (14 + 5 * k), 200.0, rng=rng, labels=SEED_CHANNELS,
+                                line_hz=None, dtype=np.float64)
+        for k in (1, 2, 3)
+    }  # fmt: skip
+    savemat(folder / "1_20131027.mat", trials)
+    return folder / "1_20131027.mat"
+
+
+def test_each_recording_of_a_multi_recording_mat_predicts_as_its_store_embeds(
+    tmp_path: Path,
+) -> None:
+    """`labram predict 1_20131027.mat --corpus seed`: one result per variable (the store's
+    recordings, each with its ``part``), in every output form, each equal to what the store
+    gives that part. Before, the file was one `skipped:` line ("matches 3 variables: read each
+    with part=<variable>") and exit status 3."""
+    import csv
+    import io
+    import json
+
+    from click.testing import CliRunner
+
+    from labram.commands import labram_cli
+    from labram.stages.predictions import read_predictions
+
+    mat = _seed_mat(tmp_path / "src")
+    ckpt = _classifier(tmp_path / "best.pt")
+    config = IngestConfig(workers=0, progress=False)
+    assert ingest("seed", src=tmp_path / "src", out=tmp_path / "s.zarr", config=config).failed == []
+    embed([str(tmp_path / "s.zarr")], ckpt, tmp_path / "e.zarr", cfg=EmbedConfig(), device="cpu")
+    e = zarr.open_group(str(tmp_path / "e.zarr"), mode="r")
+    logits = np.asarray(e["logits"][:], np.float64)
+    p_store = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p_store /= p_store.sum(axis=1, keepdims=True)
+    ids = np.array([str(r) for r in e["recording"][:]])
+    recs = open_store(tmp_path / "s.zarr").recordings
+    starts = np.asarray(e["start_s"][:])
+    stored = {r.record.part: (starts[ids == r.id].tolist(), p_store[ids == r.id]) for r in recs}
+    assert sorted(stored) == ["djc_eeg1", "djc_eeg2", "djc_eeg3"]
+
+    res = predict_files([mat], ckpt, corpus="seed", device="cpu")
+    assert res["failed"] == [] and res["n_recordings"] == 3
+    assert [r["part"] for r in res["recordings"]] == sorted(stored)
+    for rec in res["recordings"]:
+        starts, probs = stored[rec["part"]]
+        assert [w["start_s"] for w in rec["windows"]] == starts
+        p = np.array([[w["probabilities"][c] for c in CLASSES] for w in rec["windows"]])
+        np.testing.assert_allclose(p, probs, atol=2e-6)
+    assert len({len(r["windows"]) for r in res["recordings"]}) == 3  # (three recordings apart)
+
+    base = ["predict", str(mat), "--checkpoint", str(ckpt), "--corpus", "seed"]
+    runs = {form: CliRunner().invoke(labram_cli, [*base, *form.split()])
+            for form in ("", "--windows", "--json", "--csv", "--csv --windows")}  # fmt: skip
+    assert {form: run.exit_code for form, run in runs.items()} == dict.fromkeys(runs, 0)
+    lines = runs[""].output.splitlines()
+    assert [line.split("  ")[0] for line in lines] == [f"{mat}:{p}" for p in sorted(stored)]
+    n_lines = sum(len(s) for s, _ in stored.values()) + len(stored)
+    assert len(runs["--windows"].output.splitlines()) == n_lines
+    back = json.loads(runs["--json"].output)
+    assert [(r["file"], r["part"]) for r in back["recordings"]] == [(str(mat), p) for p in stored]
+    rows = list(csv.DictReader(io.StringIO(runs["--csv --windows"].output, newline="")))
+    for part, (starts, probs) in stored.items():
+        mine = [r for r in rows if r["file"] == str(mat) and r["part"] == part]
+        assert [float(r["start_s"]) for r in mine] == starts
+        p = np.array([[float(r[f"p_{c}"]) for c in CLASSES] for r in mine])
+        np.testing.assert_allclose(p, probs, atol=2e-6)
+    per_file = list(csv.DictReader(io.StringIO(runs["--csv"].output, newline="")))
+    assert [(r["part"], int(r["n_windows"])) for r in per_file] == [
+        (p, len(s)) for p, (s, _) in stored.items()
+    ]
+    table = tmp_path / "predictions.csv"  # (the report's reader names it as no file of its own)
+    table.write_text(runs["--csv --windows"].output)
+    with pytest.raises(UsageError, match=r"predictions.csv: not a predictions file.*'part'"):
+        read_predictions(table)
+
+
+def test_a_part_that_cannot_be_predicted_is_its_own_line_and_the_others_are_predicted(
+    tmp_path: Path,
+) -> None:
+    """A SEED file whose second variable is shorter than one window: that part's `skipped:`
+    line names it (``FILE:djc_eeg2``), the count is of recordings, and the other parts are
+    predicted (exit status 3)."""
+    from click.testing import CliRunner
+    from scipy.io import savemat
+
+    from labram.commands import labram_cli
+
+    mat = _seed_mat(tmp_path / "src")
+    eeg = np.random.default_rng(5).normal(0, 20, (62, 200 * 20))  # 20 s at 200 Hz
+    savemat(mat, {"djc_eeg1": eeg, "djc_eeg2": eeg[:, :400], "djc_eeg3": eeg[::-1]})
+    ckpt = _classifier(tmp_path / "best.pt")
+    run = CliRunner().invoke(labram_cli, ["predict", str(mat), "--checkpoint", str(ckpt),
+                                          "--corpus", "seed"])  # fmt: skip
+    assert run.exit_code == 3, run.output
+    skipped = [line for line in run.output.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 1 and skipped[0].startswith(f"skipped: {mat}:djc_eeg2: "), skipped
+    assert "shorter than one" in skipped[0]
+    assert "1 of 3 recordings skipped, the others done" in run.output
+    predicted = [line.split("  ")[0] for line in run.output.splitlines() if "windows)" in line]
+    assert predicted == [f"{mat}:djc_eeg1", f"{mat}:djc_eeg3"]
