@@ -363,8 +363,8 @@ def labram_finetune(
     if not is_main_process():
         return
     record_command(res["run_dir"])
-    say(res["leakage"])  # one line (it names the --init file: a newline in it stays shown)
-    say(f"windows: {res['windows']}")
+    say(res["leakage"], info=True)  # a note, then a summary: not the results (not -q's)
+    say(f"windows: {res['windows']}", info=True)
     say_lines(str(res["table"]).split("\n"))
     say(f"results: {res['run_dir'] / 'results.json'}", info=True)
 
@@ -426,11 +426,11 @@ def labram_evaluate(
     if as_json:
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
         return
-    say(res["leakage"])
+    say(res["leakage"], info=True)  # a note on the metrics, not them (-q leaves it out)
     say(f"{res['task']} ({res['split']}, {counted(res['n_windows'], 'window')})")
     for k, v in res["metrics"].items():
         say(f"  {k:<18} {'undefined' if math.isnan(v) else f'{v:.4f}'}")
-    say_notes("note", res.get("notes", []), err=False)  # 5 of each kind, -v all
+    say_notes("note", res.get("notes", []), err=False, info=True)  # 5 of each kind, -v all
 
 
 @labram_cli.command("embed")
