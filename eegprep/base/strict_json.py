@@ -30,8 +30,16 @@ def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     takes all but the last, which no other JSON reader does. ``unique_keys``: an
     object that names one key twice is one too (:class:`DuplicateKeyError`): readers differ on
     which of the two counts (Python's and Rust's take the last, others the first or refuse), so
-    a file read for what it claims (a checkpoint's header, a model card) must not hold one."""
+    a file read for what it claims (a checkpoint's header, a model card) must not hold one.
+
+    A UTF-8 byte-order mark starting ``data`` (a file saved by Notepad) is read as no part of
+    it, whether ``data`` is text or bytes: Python's parser read it so from bytes, but refused
+    text that starts with U+FEFF ("Unexpected UTF-8 BOM"), so one file read as text (a run's
+    ``results.json``, a model card, an embedding store's progress) was called unreadable or
+    damaged, and read as bytes was read."""
     hook = _unique if unique_keys else None
+    if isinstance(data, str) and data.startswith("\ufeff"):
+        data = data[1:]
     try:
         return json.loads(
             data,

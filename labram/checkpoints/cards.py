@@ -121,7 +121,7 @@ def read_card(path: str | os.PathLike[str]) -> CardIds:
     if len(data) > MAX_CARD_BYTES:
         raise CardDamaged(f"larger than {MAX_CARD_BYTES} bytes: no model card is")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # (a byte-order mark, as Notepad saves: no part of it)
     except UnicodeDecodeError as exc:
         raise CardDamaged(f"not UTF-8 text: byte {exc.start}") from None
     if path.name.lower().endswith(".json"):
