@@ -591,9 +591,13 @@ def _each(
             yield _problem(path, exc) + _other_format_hint(path, manifest), None
             continue
         for part in parts:
-            try:
-                if part is not None:  # (as its ingest refuses it: one line, the others go on)
+            try:  # a part the record rule refuses: the file's line names it, as an ingest's
+                if part is not None:
                     checked_exact(path, "part", part)
+            except SourceError as exc:
+                yield f"{_shown(path)}: {exc.problem}", part
+                continue
+            try:
                 opened = open_preprocessed(path, manifest, recipe=recipe, part=part)
                 yield predict_streamed(
                     model, task, opened, batch_size=batch_size, device=device,

@@ -348,3 +348,30 @@ def test_a_part_that_cannot_be_predicted_is_its_own_line_and_the_others_are_pred
     assert "1 of 3 recordings skipped, the others done" in run.output
     predicted = [line.split("  ")[0] for line in run.output.splitlines() if "windows)" in line]
     assert predicted == [f"{mat}:djc_eeg1", f"{mat}:djc_eeg3"]
+
+
+def test_a_part_the_record_rule_refuses_is_refused_as_its_ingest_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """A variable named with an escape sequence or over 255 characters is no recording of a
+    store (the ingest's one line, the file's other parts stored); `labram predict` gives the
+    same line for it, naming the file once, and predicts the other parts."""
+    import h5py
+
+    folder = tmp_path / "src" / "Preprocessed_EEG"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    with h5py.File(folder / "1_20131027.mat", "w") as f:
+        for name in ["djc_eeg1", "x\x1b[31m_eeg2", "z" * 300 + "_eeg4"]:
+            f[name] = rng.standard_normal((4000, 62)) * 20  # (h5py: MATLAB's order reversed)
+    text = (Path(__file__).parents[2] / "manifests" / "seed.toml").read_text()
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(text.replace("data = '[A-Za-z]+_eeg\\d+'", "data = '[^_]+_eeg\\d+'"))
+    config = IngestConfig(workers=0, progress=False)
+    rep = ingest(str(manifest), src=tmp_path / "src", out=tmp_path / "s.zarr", config=config)
+    ingested = sorted(line.split(": ", 1)[1] for line in rep.failed)
+    assert len(ingested) == 2 and rep.n_ingested == 1
+    mat = folder / "1_20131027.mat"
+    res = predict_files([mat], _classifier(tmp_path / "best.pt"), corpus=str(manifest))
+    assert sorted(line.removeprefix(f"{mat}: ") for line in res["failed"]) == ingested
+    assert [r["part"] for r in res["recordings"]] == ["djc_eeg1"] and res["n_recordings"] == 3
