@@ -26,7 +26,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
@@ -360,6 +360,7 @@ def read_vhdr(path: str) -> VhdrFields:
         extra = PurePath(path).suffix.lower() == ".ahdr"
         order = _value(path, cfg, common, "DataOrientation") or ""
         text = text_layout(path, cfg, order, n_channels + extra)
+        text = replace(text, names=tuple(c.name for c in channels))  # (each line's name)
     n_points = None if points is None else int(points)
     return VhdrFields(n_channels, channels, n_points, text, interval.strip())
 
