@@ -360,7 +360,8 @@ def read_vhdr(path: str) -> VhdrFields:
         extra = PurePath(path).suffix.lower() == ".ahdr"
         order = _value(path, cfg, common, "DataOrientation") or ""
         text = text_layout(path, cfg, order, n_channels + extra)
-        text = replace(text, names=tuple(c.name for c in channels))  # (each line's name)
+        names = tuple(c.name for c in channels)  # (each VECTORIZED line's name)
+        text = replace(text, names=names, n_points=None if points is None else int(points))
     n_points = None if points is None else int(points)
     return VhdrFields(n_channels, channels, n_points, text, interval.strip())
 

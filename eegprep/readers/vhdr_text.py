@@ -12,7 +12,8 @@ defaults). Analyzer writes a line of names (``MULTIPLEXED``) or each line's name
 first line none of whose values is a number (``MULTIPLEXED``), or a first column that is no
 number (``VECTORIZED``), is such a name and passed over, as FieldTrip and EEGLAB read it.
 A ``VECTORIZED`` name may be several words (``Fp1 Ref``, quoted or not, or the header's
-``EEG 001``: :meth:`_Scan.name_width`). Values are separated by blanks (spaces, tabs),
+``EEG 001``: :meth:`_Scan.name_width`; ``Ch 1``, where ``DataPoints`` tells its ``1`` from a
+sample: :meth:`_Scan.agreed`). Values are separated by blanks (spaces, tabs),
 semicolons, or commas where the decimal symbol is a point; lines end in LF, CRLF or a carriage
 return alone (classic Mac OS: such a file is read with each CR an LF); blank lines at the
 file's end are none.
@@ -40,7 +41,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import numpy as np
@@ -85,6 +86,8 @@ class TextLayout:
     names : tuple of str
         The header's channel names, in order (a ``VECTORIZED`` line that starts with its
         channel's name passes over all of it, blanks and numbers in it too).
+    n_points : int or None
+        The header's ``DataPoints`` (None where absent).
     """
 
     orientation: str
@@ -93,6 +96,7 @@ class TextLayout:
     decimal: str
     n_values: int
     names: tuple[str, ...] = ()
+    n_points: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,12 +105,14 @@ class TextIndex:
     layout's, or 1 for a name column found), and ``marks``: the byte offset of every
     :data:`STEP`-th data line (``MULTIPLEXED``, shape (k,)) or of every :data:`STEP`-th value
     of each channel's line (``VECTORIZED``, shape (n_channels, k)); ``cr``: whether the file's
-    lines end in a carriage return alone (classic Mac OS), read as line feeds."""
+    lines end in a carriage return alone (classic Mac OS), read as line feeds; ``leads``: per
+    ``VECTORIZED`` line, its values counted in ``marks`` that are words of its name."""
 
     n_samples: int
     skip_columns: int
     marks: np.ndarray
-    cr: bool = field(default=False)
+    cr: bool = False
+    leads: tuple[int, ...] = ()
 
 
 _SCANNED: OrderedDict[tuple[FileVersion, TextLayout], TextIndex] = OrderedDict()
@@ -130,7 +136,7 @@ def text_index(path: str, data_file: str, layout: TextLayout) -> TextIndex:
         with _open_lines(data_file, cr) as fh:
             scan = _Scan(path, os.path.basename(data_file), layout, fh)
             found = scan.multiplexed() if layout.orientation == "MULTIPLEXED" else scan.vectorized()
-            found = TextIndex(found.n_samples, found.skip_columns, found.marks, cr)
+            found = replace(found, cr=cr)
         _SCANNED[key] = found
         while len(_SCANNED) > _CACHE_SIZE:
             _SCANNED.popitem(last=False)
@@ -156,8 +162,9 @@ def read_text(
             out[:] = values.reshape(stop - start, n_fields)[:, index.skip_columns :][:, rows].T
             return out
         for i, row in enumerate(rows):
-            fh.seek(int(index.marks[row, start // STEP]))
-            out[i] = _row_values(fh, start % STEP, stop - start, layout.decimal, data_file)
+            first = start + (index.leads[row] if index.leads else 0)  # (after its name's)
+            fh.seek(int(index.marks[row, first // STEP]))
+            out[i] = _row_values(fh, first % STEP, stop - start, layout.decimal, data_file)
     return out
 
 
@@ -473,28 +480,15 @@ class _Scan:
             raise
 
     def vectorized(self) -> TextIndex:
-        """A line a channel: each line read in pieces, its values counted and checked."""
+        """A line a channel: each line read in pieces, its values counted and checked; then
+        the lines' counts made one (:meth:`agreed`)."""
         self.skip_lines()
-        rows: list[np.ndarray] = []
-        skip, n_samples, first = self.layout.skip_columns, -1, b""
+        lines: list[tuple[np.ndarray, int, bytes, list[bytes]]] = []
+        skip = self.layout.skip_columns
         for channel in range(self.layout.n_values):
             self.line += 1
-            marks, count, skip, name = self._channel_line(channel, skip)
-            if n_samples >= 0 and count != n_samples:
-                longer, word = (channel + 1, name) if count > n_samples else (1, first)
-                raise self.refuse(
-                    f"channel {channel + 1}'s line holds {counted(count, 'sample')}, channel "
-                    f"1's {n_samples:,}: every channel has the same number of samples"
-                    + (
-                        f", unless channel {longer}'s name goes on after "
-                        f"{word.decode('latin-1')[:30]!r} in a word that reads as a number "
-                        "(name the channel so in the header, or quote its name)"
-                        if word
-                        else ""
-                    )
-                )
-            n_samples, first = count, first or name
-            rows.append(marks)
+            marks, count, skip, name, after = self._channel_line(channel, skip)
+            lines.append((marks, count, name, after))
         rest = self.fh.read(_CHUNK)
         if rest.strip(_BLANKS + b"\n"):
             raise self.refuse(
@@ -502,15 +496,54 @@ class _Scan:
                 "(DataOrientation=VECTORIZED: a line a channel)",
                 self.line + 1 + rest[: len(rest) - len(rest.lstrip(_BLANKS + b"\n"))].count(b"\n"),
             )
-        return TextIndex(max(n_samples, 0), skip, np.array(rows, dtype=np.int64))
+        n_samples, leads = self.agreed([count for _, count, _, _ in lines], lines)
+        marks = np.full((len(lines), max((m.size for m, *_ in lines), default=0)), -1)
+        for row, (kept, *_) in enumerate(lines):
+            marks[row, : kept.size] = kept
+        return TextIndex(max(n_samples, 0), skip, marks, leads=leads)
 
-    def _channel_line(self, channel: int, skip: int) -> tuple[np.ndarray, int, int, bytes]:
+    def agreed(
+        self, counts: list[int], lines: list[tuple[np.ndarray, int, bytes, list[bytes]]]
+    ) -> tuple[int, tuple[int, ...]]:
+        """The count of samples every channel's line holds, and the values of each line that
+        are words of its name (``Ch 1``, ``EEG 001``: words of digits after the name's words,
+        as many as make the line hold the header's ``DataPoints``, up to
+        :data:`_NAME_NUMBERS`); lines of other counts refused."""
+        points, first = self.layout.n_points, self.layout.skip_lines + 1
+        leads = [count - points if points is not None else 0 for count in counts]
+        named = bool(lines and lines[0][2]) and points is not None and any(leads)
+        if named and all(
+            0 <= lead <= _NAME_NUMBERS and all(w.isdigit() for w in after[:lead])
+            for lead, (*_, after) in zip(leads, lines, strict=True)
+        ):
+            return int(points or 0), tuple(leads)
+        for channel, count in enumerate(counts):
+            if count != counts[0]:
+                name = lines[channel][2] if count > counts[0] else lines[0][2]
+                longer = channel + 1 if count > counts[0] else 1
+                raise self.refuse(
+                    f"channel {channel + 1}'s line holds {counted(count, 'sample')}, channel "
+                    f"1's {counts[0]:,}: every channel has the same number of samples"
+                    + (
+                        f", unless channel {longer}'s name goes on after "
+                        f"{name.decode('latin-1')[:30]!r} in a word that reads as a number "
+                        "(name the channel so in the header, or quote its name)"
+                        if name
+                        else ""
+                    ),
+                    first + channel,
+                )
+        return (counts[0] if counts else 0), ()
+
+    def _channel_line(
+        self, channel: int, skip: int
+    ) -> tuple[np.ndarray, int, int, bytes, list[bytes]]:
         """The offsets of every :data:`STEP`-th value of one channel's line (after ``skip``
         columns, or a name found in the first column of channel 1's line, however many words
-        it takes: :meth:`name_width`), its count of values, the columns skipped and its name
-        (empty for none)."""
+        it takes: :meth:`name_width`), its count of values, the columns skipped, its name
+        (empty for none) and its first :data:`_NAME_NUMBERS` values as written."""
         marks: list[int] = []
-        end, count, named, name = [0], -skip, False, b""
+        end, count, named, name, after = [0], -skip, False, b"", []
         decimal = self.layout.decimal
         for at, piece in _pieces(self.fh, end):
             text = piece.replace(b",", b".") if decimal == "," else piece
@@ -523,6 +556,7 @@ class _Scan:
                 if skip:
                     count = -max(skip, self.name_width(text, cls, starts, channel))
                     name = b" ".join(_words(text, cls, starts[:-count]))
+                after = _words(text, cls, starts[-count : _NAME_NUMBERS - count])
             self._check_piece(text, cls, starts, count)
             first = max(0, -count)
             kept = starts[first:] if first < starts.size else starts[:0]
@@ -536,7 +570,7 @@ class _Scan:
                 f"{counted(self.layout.n_values, 'channel')}: the file ends early or holds "
                 "blank lines)"
             )
-        return np.array(marks, dtype=np.int64), count, skip, name
+        return np.array(marks, dtype=np.int64), count, skip, name, after
 
     def name_width(self, text: bytes, cls: np.ndarray, starts: np.ndarray, channel: int) -> int:
         """How many words a ``VECTORIZED`` line's name takes (``Fp1 Ref``, ``"EEG 001"``): its
@@ -581,6 +615,9 @@ class _Scan:
 
 _NAME_WORDS = 16
 """The most words of a ``VECTORIZED`` line's name looked at."""
+_NAME_NUMBERS = 3
+"""The most words of digits a ``VECTORIZED`` line's name may end in where only the header's
+``DataPoints`` tells them from samples (``Ch 1``)."""
 
 
 def _starts(cls: np.ndarray) -> np.ndarray:

@@ -87,6 +87,8 @@ NAMED = {
     "quoted, decimal comma": (['"Fp1 Ref"', '"Cz Ref"', '"O1  Ref"'], ["DecimalSymbol=,"], " ", ",", LABELS),  # noqa: E501
     "a word that reads as a number, named so by the header": (["EEG 001", "EEG 002", "Fp1"], ["SkipColumns=1"], " ", ".", ["EEG 001", "EEG 002", "Fp1"]),  # noqa: E501
     "one name of three words among single words": (["Fp1", "Cz left ear", "O1"], [], "; ", ".", LABELS),  # noqa: E501
+    "words of digits, told from samples by DataPoints": (["Ch 1", "Ch 2", "Ch 3"], [], " ", ".", LABELS),  # noqa: E501
+    "one line's word of digits, told by DataPoints": (["Fp1", "EEG 001", "O1"], ["SkipColumns=1", "DecimalSymbol=,"], "\t", ",", LABELS),  # noqa: E501
 }  # fmt: skip
 
 
@@ -96,8 +98,10 @@ def test_vectorized_names_of_several_words_are_passed_over(
 ) -> None:
     """A line a channel, its first column the channel's name, a name of words with blanks
     between (``Fp1 Ref``, quoted or not; ``EEG 001``, whose ``001`` reads as a number, where the
-    header names the channel so): the name is passed over whole, as the column it is; each was
-    refused, its second word "not a number"."""
+    header names the channel so, or where the header's ``DataPoints`` says how many values
+    follow the name): the name is passed over whole, as the column it is; each was refused,
+    its second word "not a number", or its lines of unequal counts, or (``Ch 1`` on every line)
+    read with each channel's number as its first sample."""
     monkeypatch.setattr(vhdr_text, "STEP", 7)
     names, infos, sep, decimal, said = NAMED[case]
     values = _values(7)
@@ -118,9 +122,10 @@ def test_vectorized_names_of_several_words_are_passed_over(
 
 
 def test_a_name_whose_words_cannot_be_told_from_samples_is_one_line(tmp_path: Path) -> None:
-    """``EEG 001`` where the header names the channel otherwise: its ``001`` may be a word of
-    the name or a first sample, and its line holds one value more than the others. Refused in
-    one line naming the line, the counts, and how to make the name plain."""
+    """``EEG 001`` where the header names the channel otherwise and gives no ``DataPoints``: its
+    ``001`` may be a word of the name or a first sample, and its line holds one value more than
+    the others. Refused in one line naming the line, the counts, and how to make the name
+    plain."""
     values = _values(8)
     names = ["Fp1", "EEG 001", "O1"]
     rows = [" ".join([n, *(f"{v:.3f}" for v in row)]) for n, row in zip(names, values, strict=True)]
