@@ -169,15 +169,18 @@ def read_text(
 
 
 def _cr_only(fh: BinaryIO) -> bool:
-    """Whether the file's first line ends in a carriage return not followed by a line feed
-    (classic Mac OS: every line so); ``fh`` is read from its start, a chunk at a time."""
+    """Whether the file's first line ends in carriage returns not followed by a line feed
+    (classic Mac OS: every line so; ``\\r\\r\\n``, CRLF written twice over, is an LF
+    line end, as before); ``fh`` is read from its start, a chunk at a time."""
     while chunk := fh.read(_CHUNK):
         at = min((i for i in (chunk.find(b"\r"), chunk.find(b"\n")) if i >= 0), default=-1)
         if at >= 0:
             if chunk[at] == ord("\n"):
                 return False
-            after = chunk[at + 1 : at + 2] or fh.read(1)
-            return after != b"\n"
+            after = chunk[at:].lstrip(b"\r")
+            while not after and (more := fh.read(_CHUNK)):
+                after = more.lstrip(b"\r")
+            return not after.startswith(b"\n")
     return False
 
 

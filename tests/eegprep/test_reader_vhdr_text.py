@@ -64,7 +64,7 @@ def test_lines_ended_by_a_carriage_return_alone_are_read_as_crlf_lines(
 def test_carriage_return_lines_read_as_mne_reads_the_crlf_file(tmp_path: Path) -> None:
     """Differential: the layout MNE reads, its lines ended by CR alone, gives what MNE's
     ``read_raw_brainvision`` gives for the same file with CRLF (to float32 round-off); MNE read
-    the CR file as a single line."""
+    the CR file as a single line. Lines ended by CR CR LF read as they did, as LF lines."""
     import mne
 
     values = _values(6)
@@ -74,10 +74,14 @@ def test_carriage_return_lines_read_as_mne_reads_the_crlf_file(tmp_path: Path) -
         tmp_path / "crlf", CHANNELS, "\r\n".join(rows) + "\r\n", fmt="ASCII", ascii_infos=infos
     )
     cr = _write(tmp_path / "cr", CHANNELS, "\r".join(rows) + "\r", fmt="ASCII", ascii_infos=infos)
+    twice = _write(
+        tmp_path / "twice", CHANNELS, "\r\r\n".join(rows) + "\r\r\n", fmt="ASCII", ascii_infos=infos
+    )  # (CRLF converted twice over: a CR more before each LF, read as before)
     theirs = mne.io.read_raw_brainvision(crlf, verbose="error").get_data() * 1e6
-    header = MneReader.read_header(cr)
-    ours = MneReader.read_segment(header, [0, 1, 2], 0, N_TIMES)
-    np.testing.assert_allclose(ours, theirs.astype(np.float32), rtol=1e-6, atol=1e-4)
+    for path in (cr, twice):
+        header = MneReader.read_header(path)
+        ours = MneReader.read_segment(header, [0, 1, 2], 0, N_TIMES)
+        np.testing.assert_allclose(ours, theirs.astype(np.float32), rtol=1e-6, atol=1e-4)
 
 
 # (name column as written, [ASCII Infos], separator, decimal symbol, the header's names)
