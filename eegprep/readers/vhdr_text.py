@@ -155,17 +155,25 @@ def read_text(
             for _ in range(start % STEP):
                 fh.readline(MAX_SAMPLE_LINE_BYTES)
             lines = [fh.readline(MAX_SAMPLE_LINE_BYTES) for _ in range(stop - start)]
-            n_fields = index.skip_columns + layout.n_values
-            values = _numbers(b" ".join(_normal(line, layout.decimal) for line in lines))
-            if values.size != n_fields * (stop - start):
+            values = _sample_values(lines, layout.decimal, index.skip_columns)
+            if values.size != layout.n_values * (stop - start):
                 raise SourceError(data_file, "the file changed since its header was read")
-            out[:] = values.reshape(stop - start, n_fields)[:, index.skip_columns :][:, rows].T
+            out[:] = values.reshape(stop - start, layout.n_values)[:, rows].T
             return out
         for i, row in enumerate(rows):
             first = start + (index.leads[row] if index.leads else 0)  # (after its name's)
             fh.seek(int(index.marks[row, first // STEP]))
             out[i] = _row_values(fh, first % STEP, stop - start, layout.decimal, data_file)
     return out
+
+
+def _sample_values(lines: list[bytes], decimal: str, skip: int) -> np.ndarray:
+    """The values of ``MULTIPLEXED`` ``lines`` after their ``skip`` leading columns (which may
+    hold anything: a time ``00:00:01.000``, a label), float64, in order."""
+    if not skip:
+        return _numbers(b" ".join(_normal(line, decimal) for line in lines))
+    kept = [field for line in lines for field in _fields(line, decimal)[skip:]]
+    return np.array(kept, dtype=np.bytes_).astype(np.float64)
 
 
 def _cr_only(fh: BinaryIO) -> bool:

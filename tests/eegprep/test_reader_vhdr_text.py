@@ -84,6 +84,28 @@ def test_carriage_return_lines_read_as_mne_reads_the_crlf_file(tmp_path: Path) -
         np.testing.assert_allclose(ours, theirs.astype(np.float32), rtol=1e-6, atol=1e-4)
 
 
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_skipped_columns_of_text_are_not_read_as_samples(tmp_path: Path, decimal: str) -> None:
+    """A line a sample led by a time column that is no number (``00:00:01.500``: the index
+    passes over ``SkipColumns`` unchecked, as the format says): the header was refused, "MNE
+    cannot describe this BrainVision file's channels ... could not convert string to float:
+    '00:00:00.000'", the first read parsing the skipped column too. The samples read as
+    written."""
+    values = _values(9)
+    rows = [
+        " ".join([f"00:00:{i / SFREQ:06.3f}", *(f"{v:.3f}".replace(".", decimal) for v in column)])
+        for i, column in enumerate(values.T)
+    ]
+    path = _write(
+        tmp_path, CHANNELS, "\r\n".join(["time Fp1 Cz O1", *rows]) + "\r\n", fmt="ASCII",
+        ascii_infos=["SkipLines=1", "SkipColumns=1", f"DecimalSymbol={decimal}"],
+    )  # fmt: skip
+    check_reader(
+        MneReader, path, expected_labels=LABELS, expected_n_samples=N_TIMES,
+        reference_uv=_expected(values, RESOLUTIONS, UNITS), atol=1e-3,
+    )  # fmt: skip
+
+
 # (name column as written, [ASCII Infos], separator, decimal symbol, the header's names)
 NAMED = {
     "two words, SkipColumns=1": (["Fp1 Ref", "Cz Ref", "O1 Ref"], ["SkipColumns=1"], " ", ".", LABELS),  # noqa: E501
