@@ -386,8 +386,10 @@ def brainvision_bytes(raw: bytes) -> bytes:
     ``Codepage=`` line saying so (the text is unchanged); ``Codepage=ansi`` in any letter case
     is given as ``ANSI`` (:data:`_ANSI_SPELT`). A ``Mk<n>`` or ``Ch<n>`` line with
     blanks before its ``=`` (:data:`_SPACED_KEY`) is given without the blanks around it, as
-    an INI reader reads it, and a Ctrl-Z ending the file (:data:`_DOS_END`) is left off. Other
-    bytes are returned as they are (the same object).
+    an INI reader reads it, and a Ctrl-Z ending the file (:data:`_DOS_END`) is left off. A
+    file whose lines end in a carriage return alone (classic Mac OS: no line feed in it) is
+    given with each ending in a line feed (:func:`_old_mac_lines`). Other bytes are returned
+    as they are (the same object).
     """
     codec = next((c for mark, c in _WIDE_MARKS if raw.startswith(mark)), None)
     data = raw
@@ -396,9 +398,48 @@ def brainvision_bytes(raw: bytes) -> bytes:
         data = _CODEPAGE_TEXT.sub(r"\g<1>UTF-8", text).encode("utf-8", errors="surrogateescape")
     if data.endswith(_DOS_END):  # (the text before it is the file's)
         data = data.rstrip(_DOS_END)
+    data = _old_mac_lines(data)
     if _SPACED_KEY.search(data) is None and _ANSI_SPELT.search(data) is None:
         return data
     return _ANSI_SPELT.sub(b"Codepage=ANSI", _SPACED_KEY.sub(rb"\1=", data))
+
+
+def _old_mac_lines(data: bytes) -> bytes:
+    """``data`` with each line ended by a line feed where every line ends in a carriage return
+    alone (classic Mac OS; no line feed in the file but, perhaps, one ending it, as a tool
+    appending a last line end writes it): MNE reads a header by its line feeds, so took such a
+    header as one line (its title), and eegprep refused it and its marker file. The same
+    object where the file holds a line feed before its end (a carriage return alone among line
+    feeds is :func:`lone_return`'s to refuse)."""
+    if b"\r" not in data or b"\n" in data.rstrip(b"\r\n"):
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+_LONE_RETURN = re.compile(rb"\r(?![\r \t\x00]*(?:\n|\Z))")
+"""A carriage return that ends no line: more text follows it before the next line feed (a NUL
+between them is UTF-16 without its byte-order mark, refused for that)."""
+
+
+def lone_return(data: bytes, what: str) -> str | None:
+    """Why the BrainVision header or marker file ``what`` (``'the header'``, ``'its marker file
+    x.vmrk'``), whose bytes as read are ``data`` (:func:`brainvision_bytes`), is refused: its
+    lines end in line feeds (LF or CRLF) yet one holds a carriage return alone before more
+    text. Which is a line end is ambiguous: MNE's parser of a header reads the return as part
+    of the line (``NumberOfChannels='4\\rSamplingInterval=4000'``), its read of markers and
+    an editor as the line's end; a file converted in part, or a value holding the return,
+    looks the same. ``None`` when there is none (a return before a line feed, or several,
+    is part of the line end)."""
+    hit = _LONE_RETURN.search(data)
+    if hit is None:
+        return None
+    line = data.count(b"\n", 0, hit.start()) + 1
+    return (
+        f"{what}, line {line}: its lines end in LF (or CRLF), but this one holds a carriage "
+        "return alone before more text, which one reader takes for text and another for a "
+        "line end (MNE's header parser, an editor): convert its line endings to CRLF or LF "
+        "throughout"
+    )
 
 
 _DOS_END = b"\x1a"

@@ -40,13 +40,14 @@ from eegprep.readers.companions import (
     Companion,
     brainvision_bytes,
     eight_bit,
+    lone_return,
     missing_data_problem,
     vhdr_companions,
     wide_codepage_problem,
 )
 from eegprep.readers.vhdr_comment import unread_tables, without_comment
 from eegprep.readers.vhdr_text import TextLayout
-from eegprep.readers.vmrk import OLD_MAC_LINES, mne_copy
+from eegprep.readers.vmrk import mne_copy
 
 _VHDR_CHANNEL = re.compile(r"^(Ch\d+=)([^,]*)(.*)$")
 
@@ -376,10 +377,12 @@ def _config(path: str) -> configparser.ConfigParser:
             f"{VHDR_MAX_BYTES:,} bytes are read): this is not one",
         )
     with open_regular(path, buffering=-1) as fh:
-        title, _, raw = brainvision_bytes(fh.read()).partition(b"\n")  # (MNE skips the title)
+        data = brainvision_bytes(fh.read())  # (CR-only line ends as LF)
+    ambiguous = lone_return(data, "the header")
+    if ambiguous:
+        raise SourceError(path, ambiguous)
+    _, _, raw = data.partition(b"\n")  # (MNE skips the title)
     raw = without_value_comments(raw.decode("latin-1")).encode("latin-1")  # (ASCII keys)
-    if not raw and b"\r" in title.rstrip(b"\r"):
-        raise SourceError(path, f"the header's {OLD_MAC_LINES}")
     named = _MNE_CODEPAGE.search(raw.decode("ascii", "ignore"))
     codepage = named.group(1).strip() if named else "utf-8"
     codepage = "cp1252" if codepage == "ANSI" else codepage

@@ -38,17 +38,17 @@ from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers import event_count
-from eegprep.readers.companions import brainvision_bytes, eight_bit, wide_codepage_problem
+from eegprep.readers.companions import (
+    brainvision_bytes,
+    eight_bit,
+    lone_return,
+    wide_codepage_problem,
+)
 from eegprep.readers.event_count import check_event_count
 
 SEGMENT = "New Segment"
 """The marker type that opens a stretch of samples: the recording paused and resumed there (or
 began: position 1)."""
-OLD_MAC_LINES = (
-    "lines end in a carriage return alone (as classic Mac OS wrote text), which MNE reads as "
-    "one line: convert its line endings to CRLF or LF"
-)
-"""The problem of a BrainVision header or marker file whose lines end in ``\\r`` alone."""
 MARKER_LINE = "Mk<n>=<type>,<description>,<position>,<size>[,<channel>[,<date>]]"
 MAX_POSITION = 2**31
 """The largest position or size (samples) read: a store holds no longer recording, so a larger
@@ -224,8 +224,9 @@ def read_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
     ``path``, then the marker file) for the first problem."""
     name = os.path.basename(vmrk)
     raw = _read_bytes(path, vmrk, name)
-    if b"\r" in raw.rstrip(b"\r") and b"\n" not in raw:
-        raise SourceError(path, f"its marker file {name}: its {OLD_MAC_LINES}")
+    ambiguous = lone_return(raw, f"its marker file {name}")  # (CR-only lines read as LF)
+    if ambiguous:
+        raise SourceError(path, ambiguous)
     text = _decoded(path, name, raw)
     hit = _SECTION.search(text)
     section = "" if hit is None else text[hit.end() :]
@@ -292,13 +293,15 @@ _MARKER_START = re.compile(rb"\n(?:M(?:k[0-9]*)?)?")  # a marker line begun, not
 
 def _counted_markers(fh: BinaryIO) -> int:
     """The ``Mk<n>=`` lines after ``[Marker Infos]`` in the binary file ``fh``, counted on its
-    bytes a chunk at a time (memory stays at a chunk however long the file or its lines).
-    As :data:`_MARKER` finds them in the text wherever the codepage is ASCII's for ASCII
-    (UTF-8, ANSI: what BrainVision writes); elsewhere it counts fewer, and the count on the
-    text decides (:func:`read_vmrk`)."""
+    bytes a chunk at a time (memory stays at a chunk however long the file or its lines), a
+    carriage return taken as a line end (classic Mac OS's, which the text is read with:
+    :func:`~eegprep.readers.companions.brainvision_bytes`). As :data:`_MARKER` finds them in
+    the text wherever the codepage is ASCII's for ASCII (UTF-8, ANSI: what BrainVision
+    writes); elsewhere it counts fewer, and the count on the text decides
+    (:func:`read_vmrk`)."""
     count, carry, found = 0, b"", False
     while chunk := fh.read(_CHUNK_BYTES):
-        buf = carry + chunk
+        buf = carry + chunk.replace(b"\r", b"\n")  # (a line ended by CR alone, too)
         if not found:
             hit = _SECTION_BYTES.search(buf)
             if hit is None:

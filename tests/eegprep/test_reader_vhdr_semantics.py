@@ -452,18 +452,22 @@ def test_a_data_file_of_more_channels_than_listed_is_named_so(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("which", ["rec.vhdr", "rec.vmrk"])
-def test_lines_ended_by_a_carriage_return_alone_are_named_so(tmp_path: Path, which: str) -> None:
+def test_lines_ended_by_a_carriage_return_alone_read_as_crlf(tmp_path: Path, which: str) -> None:
     """Classic Mac OS ended lines in ``\\r`` alone, which MNE reads as one line: the header was
     refused as "no [Common Infos] section: it is damaged", and a marker file as a first marker
-    of dozens of fields."""
+    of dozens of fields, then both by name; they read as their CRLF twins."""
     values = _values("INT_16")
     path = _write(
         tmp_path, ["Fp1,,1,µV", "Cz,,1,µV", "O1,,1,µV"], _binary(values, "INT_16", "MULTIPLEXED"),
         markers=[FIRST, "Mk2=Stimulus,S  1,5,1,0"],
     )  # fmt: skip
+    twin, _ = check_reader(MneReader, path, expected_labels=LABELS, reference_uv=values)
     target = tmp_path / which
     target.write_bytes(target.read_bytes().replace(b"\r\n", b"\r"))
-    check_source_error(MneReader, path, r"lines end in a carriage return alone .* CRLF or LF")
+    clear_cache()
+    header, _ = check_reader(MneReader, path, expected_labels=LABELS, reference_uv=values)
+    assert header.meta_dict() == twin.meta_dict()
+    assert header.warnings == twin.warnings
 
 
 def test_the_copy_mne_reads_keeps_each_marker_line_whole(tmp_path: Path) -> None:
