@@ -163,6 +163,31 @@ class Location:
         real = os.path.realpath(self.path(*parts))
         return None if real == root or real.startswith(root + os.sep) else real
 
+    def check_no_link(self, *parts: str) -> None:
+        """Refuse to write, rename or delete at ``parts`` when a folder or file on the way
+        below the store's root is a symbolic link (a local store only): a write would land in
+        what the link points to (another recording's group, a folder outside the store), a
+        deletion delete it. A store named by a link to its root is not refused.
+
+        Raises :class:`~eegprep.base.errors.StoreFormatError` naming the link and its target
+        (once, a recording group linked to another's: its record and its zarr.json were
+        deleted through the link by ``--prune``, and one outside the store written into)."""
+        if not self.local:
+            return
+        names = [name for part in parts for name in part.split("/") if name]
+        for k in range(1, len(names) + 1):
+            here = self.path(*names[:k])
+            if os.path.islink(here):
+                from eegprep.base.errors import StoreFormatError
+
+                rel = "/".join(names[:k])
+                to = shown_path(redact(os.path.realpath(here)))
+                raise StoreFormatError(
+                    f"{self.named}: {shown_path(rel)} is a symbolic link (to {to}): eegprep "
+                    "writes and deletes only what the store itself holds, never through a "
+                    "link; replace the link with a copy of what it points to"
+                )
+
     def parts_of(self, path: str) -> tuple[str, ...]:
         """The parts of ``path`` (from :meth:`path`) below the store's root."""
         top = self.root.rstrip("/")
@@ -341,6 +366,7 @@ class Location:
         ``scratch``: the store folder (parts) that holds the temporary file on a local disk,
         instead of the object's own folder (a folder the writer empties after a kill)."""
         target = self.path(*parts)
+        self.check_no_link(*parts)
         with self.calling("write", *parts):
             if self.local:
                 folder = self.path(*scratch) if scratch is not None else None
@@ -384,6 +410,8 @@ class Location:
 
     def rename(self, src: tuple[str, ...], dst: tuple[str, ...]) -> None:
         """Move an object (atomic on a local disk; copy then delete elsewhere)."""
+        self.check_no_link(*src)
+        self.check_no_link(*dst)
         with self.calling("rename", *src, to=dst):
             if self.local:
                 os.replace(self.path(*src), self.path(*dst))
@@ -400,6 +428,7 @@ class Location:
         if not self.local:
             self._remove_object(*parts)
             return
+        self.check_no_link(*parts)
         with self.calling("delete", *parts):
             try:
                 if os.path.isdir(target):

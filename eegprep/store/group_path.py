@@ -52,16 +52,52 @@ GROUP_FILES = frozenset({"zarr.json", "record.json", "removed.json"})
 
 def foreign_folder(loc: Location, group: str) -> bool:
     """Whether the folder ``group``, which no index or retired list names, holds what no
-    ingest writes in a group: a file other than :data:`GROUP_FILES`, or a folder without a
-    ``zarr.json`` (a user's ``notes/`` in a corpus folder). Such a folder was retired and
-    deleted with its files; it is passed over like any other entry no ingest writes. What a
-    stopped ingest leaves (arrays, each with its ``zarr.json`` written first) is not foreign."""
-    for name, folder in loc.entries(*group.split("/")):
-        if folder and not loc.exists(*group.split("/"), name, "zarr.json"):
+    ingest writes in a group: a file other than :data:`GROUP_FILES`, a folder that is no
+    array of chunk files (no ``zarr.json``, an ``array`` node that is not one, a folder
+    inside it: zarr's ``c/0/0`` chunks), or its own ``zarr.json`` that is no group of
+    eegprep's (an array's; a group whose attributes hold none of a record's keys). Such a
+    folder (a user's ``notes/`` in a corpus folder; an array or group zarr-python added) was
+    retired and deleted with its files; it is passed over like any other entry no ingest
+    writes. What a stopped ingest leaves (arrays, each with its ``zarr.json`` written first,
+    the group's attributes empty or its record) is not foreign; nor is a document that cannot
+    be read or parsed (it may be a damaged record)."""
+    parts = group.split("/")
+    for name, folder in loc.entries(*parts):
+        if folder and not _chunk_array(loc, *parts, name):
             return True
         if not folder and name not in GROUP_FILES:
             return True
-    return False
+    doc = _document(loc, *parts)
+    if not isinstance(doc, dict):
+        return False
+    if doc.get("node_type") == "array":
+        return True
+    from eegprep.store.record import RECORD_KEYS
+
+    attrs = doc.get("attributes")
+    return isinstance(attrs, dict) and bool(attrs) and not RECORD_KEYS & set(attrs)
+
+
+def _document(loc: Location, *parts: str) -> object:
+    """The parsed ``zarr.json`` in the folder ``parts``; None when it is missing, cannot be
+    read or does not parse."""
+    from eegprep.base import strict_json
+
+    try:
+        return strict_json.loads(loc.read_bytes(*parts, "zarr.json"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _chunk_array(loc: Location, *parts: str) -> bool:
+    """Whether the folder ``parts`` may be an array an ingest wrote: a ``zarr.json`` that is
+    not another node's (a subgroup's) and, beside it, files only."""
+    if not loc.exists(*parts, "zarr.json"):
+        return False
+    doc = _document(loc, *parts)
+    if isinstance(doc, dict) and doc.get("node_type") not in (None, "array"):
+        return False
+    return not any(folder for _, folder in loc.entries(*parts))
 
 
 def version_group(corpus: str, name: str, version: int) -> str:

@@ -453,9 +453,9 @@ class StoreWriter:
         appending = False
         try:
             for staged, record in items:
-                unsafe = json_problem(record.to_dict())
-                if unsafe is not None:  # (the index line would be unreadable, and dropped)
-                    failed.append((record.id, f"its record's {unsafe}: not listed"))
+                refused = self._not_committed(record)
+                if refused is not None:
+                    failed.append((record.id, refused))
                     self._remove_staged(staged)
                     continue
                 try:
@@ -572,6 +572,23 @@ class StoreWriter:
                     self.loc.fs.mv(self.loc.path(staged), self.loc.path(final), recursive=True)
         old = self._listed.get(record.id)
         return old if old is not None and old != final else None
+
+    def _not_committed(self, record: RecordingRecord) -> str | None:
+        """Why the commit leaves ``record`` out, before moving its group: a value that would
+        make its index line unreadable (and dropped), or a symbolic link on the way to the
+        listed group it replaces (:meth:`~eegprep.store.fs.Location.check_no_link`: retiring
+        that group would write and delete through the link); None when neither."""
+        unsafe = json_problem(record.to_dict())
+        if unsafe is not None:
+            return f"its record's {unsafe}: not listed"
+        listed = self._listed.get(record.id)
+        if listed is None:
+            return None
+        try:
+            self.loc.check_no_link(listed)
+        except StoreFormatError as exc:
+            return f"not replaced: {str(exc).removeprefix(self.loc.named + ': ')}"
+        return None
 
     def _remove_staged(self, staged: str) -> None:
         """Remove a staged group the commit leaves out (its flush, if any, ended first)."""

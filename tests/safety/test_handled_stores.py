@@ -190,3 +190,47 @@ def test_ingests_into_a_store_and_its_hard_linked_copy_run_at_once(tmp_path: Pat
     with StoreWriter(str(copy), recipe), pytest.raises(StoreLockedError, match="another ingest"):
         StoreWriter(str(copy), recipe).open()  # (one writer per store, as before)
     assert not [p for p in (copy / "_eegprep").iterdir() if ".tmp-" in p.name]
+
+
+def _ingest(src: Path, store: Path, *more: str) -> tuple[int, str]:
+    args = ["ingest", "folder", "--src", str(src), "--out", str(store), "--mains", "60"]
+    res = CliRunner().invoke(eegprep_cli, [*args, "--workers", "0", *more])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+    return res.exit_code, res.output
+
+
+LINKS = {  # the link's place in the store, and what it points to
+    "a recording group to another's": ("recordings/folder/a", "recordings/folder/b"),
+    "a recording group to a copy outside": ("recordings/folder/a", "outside"),
+    "a corpus folder to a copy outside": ("recordings/folder", "outside"),
+}
+
+
+@pytest.mark.parametrize("case", list(LINKS))
+def test_no_ingest_writes_or_deletes_through_a_link_in_the_store(tmp_path: Path, case: str) -> None:
+    """A folder of the store replaced by a symbolic link (to another recording's group, or to
+    a copy outside the store): an ingest that replaces the recording, ``--repair`` and
+    ``--prune`` name the link in one line and change nothing it points to. Before, ``--prune``
+    wrote a ``record.json`` and a ``removed.json`` through the link and deleted the
+    ``zarr.json`` it found there (recording b's group, lost; the copy outside the store) and
+    stopped with ``cannot write the store: [Errno None] None``."""
+    src, store = two_recordings(tmp_path)
+    at, to = LINKS[case]
+    target = tmp_path / "outside" if to == "outside" else store / to
+    if to == "outside":
+        shutil.copytree(store / at, target)
+    shutil.rmtree(store / at)
+    (store / at).symlink_to(target, target_is_directory=True)
+    kept = {"target": files_under(target), "b": files_under(store / "recordings/folder/b")}
+    change(src, "a")
+    for more in ((), ("--repair",)):
+        code, out = _ingest(src, store, *more)
+        lines = [ln for ln in out.splitlines() if at in ln]
+        assert code == 3 and len(lines) == 1 and "is a symbolic link" in lines[0], out
+    os.remove(src / "a.edf")
+    code, out = _ingest(src, store, "--prune")
+    assert code == 2 and len(out.strip().splitlines()) == 1, out
+    assert f"{at} is a symbolic link" in out and "Errno" not in out, out
+    assert files_under(target) == kept["target"]
+    assert files_under(store / "recordings/folder/b") == kept["b"]
+    assert not [p for p in check_store(str(store)).problems if "missing" in p]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -91,3 +92,56 @@ def test_a_real_unlisted_group_is_still_a_problem(tmp_path: Path) -> None:
     (out / "recordings/folder/r0").rename(out / "recordings/folder/r5")
     problems = check_store(str(out)).problems
     assert any(p.startswith("recordings/folder/r5: recording group on disk") for p in problems)
+
+
+NODES = {  # what zarr-python adds, and the entry under recordings/ it makes
+    "an array of no chunks (all its fill value)": (
+        lambda root: root["recordings/folder"].create_array("mask", shape=(3, 3), dtype="f4"),
+        "recordings/folder/mask",
+    ),
+    "an array in a corpus folder of its own": (
+        lambda root: root.require_group("recordings/other").create_array(
+            "data", shape=(2,), dtype="i4"
+        ),
+        "recordings/other/data",
+    ),
+    "a group with its own attributes": (
+        lambda root: root.create_group("recordings/folder/notes").attrs.update({"by": "me"}),
+        "recordings/folder/notes",
+    ),
+    "a group holding an array with chunks": (
+        lambda root: root.create_group("recordings/folder/extra").create_array(
+            "x", data=np.arange(6.0).reshape(2, 3)
+        ),
+        "recordings/folder/extra",
+    ),
+    "a group holding a group": (
+        lambda root: root.create_group("recordings/folder/more").create_group("sub"),
+        "recordings/folder/more",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NODES))
+def test_zarr_nodes_another_program_added_are_left_alone(tmp_path: Path, case: str) -> None:
+    """Before, each was taken for what a stopped ingest leaves (validate: ``recording group on
+    disk that the index does not list``, or a group that ``holds no record``), retired by the
+    next ingest and deleted with its files after ``--keep-replaced``, unsaid."""
+    import warnings
+
+    import zarr
+
+    src, out = _store(tmp_path)
+    add, entry = NODES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        add(zarr.open_group(str(out), mode="r+"))
+    before = {p: p.read_bytes() for p in (out / entry).rglob("*") if p.is_file()}
+    result = check_store(str(out))
+    assert result.problems == [], result.problems
+    assert any(n.startswith(f"{entry}: not a recording group") for n in result.notes)
+    write_edf(src, "r0.edf", seed=7)
+    for _ in range(2):
+        assert not ingest_folder(src, out, keep_replaced=0.0).failed
+    assert {p: p.read_bytes() for p in (out / entry).rglob("*") if p.is_file()} == before
+    assert check_store(str(out)).problems == []
