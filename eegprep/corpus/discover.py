@@ -530,6 +530,39 @@ def check_name(name: str) -> str:
     return name
 
 
+def _listed_names(
+    existing: dict[str, dict[str, Any]],
+) -> tuple[dict[tuple[str, str | None], str], set[str], dict[str, str]]:
+    """From a corpus's index records (``id -> record``): the name each listed source keeps
+    (``(source, part) -> name``), every name taken (case-folded), and the names of records
+    that name no source they can be matched by (case-folded -> name).
+
+    A recording's name is its id's (``{corpus}/{name}``), never the record's ``name`` field: a
+    hand-edited one (``"zz"``, another recording's ``"b"``) had the changed source ingested
+    as a new recording beside the listed one, or as a new version of the other one (retiring
+    it). A ``source`` that is not text or a ``part`` that is neither text nor null (a list
+    was an internal error, ``unhashable type``), or a source two records name (one edited to
+    another's), matches no source: the source of that name takes the record's place (it is
+    ingested again, or found current), not a new name beside it."""
+    claims: dict[tuple[str, str | None], list[str]] = {}
+    taken: set[str] = set()
+    sourceless: dict[str, str] = {}
+    for rid, rec in existing.items():
+        name = str(rec.get("id") or rid).split("/", 1)[-1]
+        taken.add(name.casefold())
+        if not _NAME.fullmatch(name) or name in (".", "..") or name.lower() in RESERVED_NAMES:
+            continue
+        source, part = rec.get("source", ""), rec.get("part")
+        if isinstance(source, str) and (part is None or isinstance(part, str)):
+            claims.setdefault((source, part), []).append(name)
+        else:
+            sourceless[name.casefold()] = name
+    for names in (n for n in claims.values() if len(n) > 1):  # (one record's source edited)
+        sourceless.update((name.casefold(), name) for name in names)
+    listed = {key: names[0] for key, names in claims.items() if len(names) == 1}
+    return listed, taken, sourceless
+
+
 def resolve_names(
     items: list[SourceItem], existing: dict[str, dict[str, Any]] | None = None
 ) -> list[SourceItem]:
@@ -542,13 +575,7 @@ def resolve_names(
     Names that differ only in letter case clash too: they are one folder on a case-insensitive
     file system (macOS, Windows).
     """
-    listed: dict[tuple[str, str | None], str] = {}
-    taken: set[str] = set()  # case-folded
-    for rec in (existing or {}).values():
-        name = str(rec.get("name") or rec["id"].split("/", 1)[-1])
-        taken.add(name.casefold())
-        if _NAME.fullmatch(name) and name not in (".", "..") and name.lower() not in RESERVED_NAMES:
-            listed[(str(rec.get("source", "")), rec.get("part"))] = name
+    listed, taken, sourceless = _listed_names(existing or {})
     new = [it for it in items if (it.relpath, it.part) not in listed]
     count: dict[str, int] = {}
     for it in new:
@@ -556,6 +583,8 @@ def resolve_names(
     out = []
     for it in items:
         kept = listed.get((it.relpath, it.part))
+        if kept is None and it.name.casefold() in sourceless and count[it.name.casefold()] == 1:
+            kept = sourceless[it.name.casefold()]  # (its record names no source: this is it)
         name = it.name if kept is None else kept
         clash = count.get(name.casefold(), 0) > 1 or name.casefold() in taken
         if kept is None and clash and "~" not in name:

@@ -79,6 +79,9 @@ def kinds_problem(record: Mapping[str, Any]) -> str | None:
         value = record.get(key)
         if value is not None and not isinstance(value, dict):
             return f"{key} {_shown(value)} is not an object"
+    part = record.get("part")
+    if part is not None and not isinstance(part, str):  # (an ingest matches sources by it)
+        return f"part {_shown(part)} is neither text nor null"
     events = record.get("events")
     if events is not None:
         bad = _event_problem(events)
@@ -139,8 +142,12 @@ def group_problem(record: Mapping[str, Any]) -> str | None:
     group, rid = record.get("group"), record.get("id")
     hit = _GROUP_OF.fullmatch(group) if type(group) is str else None
     if hit is not None and hit[1] == rid:
-        corpus = record.get("corpus")
-        return None if hit[2] == corpus else f"corpus {_shown(corpus)} is not its id's {hit[2]!r}"
+        corpus, name = record.get("corpus"), record.get("name", hit[1].split("/", 1)[1])
+        if hit[2] != corpus:
+            return f"corpus {_shown(corpus)} is not its id's {hit[2]!r}"
+        if f"{corpus}/{name}" != rid:  # (an ingest names a source's recording by it)
+            return f"name {_shown(name)} is not its id's {hit[1].split('/', 1)[1]!r}"
+        return None
     return (
         f"group {_shown(group)} is not a version of recordings/{rid} (recordings/{{corpus}}/"
         "{name}, @k after a re-ingest)"
