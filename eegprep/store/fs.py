@@ -350,15 +350,29 @@ class Location:
             return self._read_bytes(*parts)
 
     def _read_bytes(self, *parts: str) -> bytes:
+        limit = MAX_DOCUMENT_BYTES if parts and parts[-1] in DOCUMENTS else None
         if self.local:
             path = self.path(*parts)
             # O_NONBLOCK: a FIFO put where a file belongs would block the open (and a read)
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
             with os.fdopen(fd, "rb") as fh:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
                     raise OSError(errno.EINVAL, "not a regular file", path)
-                return fh.read()
-        return bytes(self.fs.cat_file(self.path(*parts)))
+                _check_document_size(info.st_size, limit, path)
+                return fh.read() if limit is None else fh.read(limit + 1)
+        if limit is None:
+            return bytes(self.fs.cat_file(self.path(*parts)))
+        data = bytes(self.fs.cat_file(self.path(*parts), start=0, end=limit + 1))  # (one request)
+        try:
+            _check_document_size(len(data), limit, self.path(*parts))
+        except OSError as exc:  # (no refusal of the service's: no "check the connection")
+            from eegprep.base.errors import StoreFormatError
+
+            raise StoreFormatError(
+                f"{shown_path(self.shown(exc.filename))}: {exc.strerror}"
+            ) from None
+        return data
 
     def write_bytes(self, data: bytes, *parts: str, scratch: tuple[str, ...] | None = None) -> None:
         """Write a whole object; on a local disk via a temporary name and a rename (atomic).
@@ -476,6 +490,28 @@ class Location:
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 """The first four bytes of a zip file: a member's local header, or (an empty archive) the end
 of the central directory."""
+
+
+DOCUMENTS = frozenset({"zarr.json", "record.json", "removed.json"})
+"""The metadata documents of a store's groups and arrays, each read whole (and parsed) by
+every reader."""
+
+MAX_DOCUMENT_BYTES = 512 * 2**20
+"""The most bytes a :data:`DOCUMENTS` file may hold. The largest eegprep writes, a record of
+:data:`~eegprep.readers.event_count.MAX_EVENTS` events (~4 MB; labels of 256 characters, each
+written as a 6-byte escape, would be ~300 MB), is under it; one of gigabytes (a sparse file,
+another program's) was read whole and parsed: 6 GiB of memory for 3 GiB."""
+
+
+def _check_document_size(size: int, limit: int | None, path: str) -> None:
+    """Refuse a metadata document of ``size`` bytes over ``limit`` (None: any size)."""
+    if limit is not None and size > limit:
+        raise OSError(
+            errno.EINVAL,
+            f"more than the {limit // 2**20} MiB a metadata document of a store may hold (not "
+            "one eegprep wrote)",
+            path,
+        )
 
 
 def _is_zip_file(path: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import google_crc32c
 import numpy as np
 
-from eegprep.base.errors import StoreFormatError
+from eegprep.base.errors import StoreError, StoreFormatError
 from eegprep.base.path_limits import described
 from eegprep.store import blosc_codec, chunk_sums
 from eegprep.store.added_attrs import array_keys, without_added
@@ -131,6 +131,11 @@ class ShardReader:
             doc, _ = without_added(loc.read_bytes(array_path, "zarr.json"), array_keys("data"))
         except FileNotFoundError:
             raise StoreFormatError(f"{where}: missing (the array's metadata)") from None
+        except StoreError:  # (the file system's refusal: one line naming it already)
+            raise
+        except OSError as exc:  # (not a regular file, too large to be eegprep's: one line)
+            why = exc.strerror or described(exc, named=True)
+            raise StoreFormatError(f"{where}: cannot be read ({why})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise StoreFormatError(f"{where}: not valid JSON ({exc}; corrupt file)") from None
         try:

@@ -11,6 +11,7 @@ traceback, never windows of other samples, never an index sized by a damaged len
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from collections.abc import Callable
@@ -400,3 +401,66 @@ def test_old_records_array_of_chunks_too_large_to_decode(old: Path, tmp_path: Pa
     assert "\n" not in line and RID in line and "263 MiB each decoded" in line, line
     code, out = _cli("validate", str(url))
     assert code == 1 and f"problem: {RID}: " in out and "263 MiB each decoded" in out, out
+
+
+# --- metadata documents no eegprep store holds ------------------------------------------------
+
+
+def _sparse(path: Path) -> None:
+    """``path`` made a 3 GiB file (sparse: its document, then NULs), as no eegprep store has."""
+    with open(path, "r+b") as fh:
+        fh.truncate(3 * 2**30)
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+DOCUMENTS = {
+    "data's zarr.json of 3 GiB": (f"recordings/{RID}/data/zarr.json", _sparse),
+    "data's zarr.json a FIFO": (f"recordings/{RID}/data/zarr.json", _fifo),
+    "the group's zarr.json of 3 GiB": (f"recordings/{RID}/zarr.json", _sparse),
+}
+
+
+@pytest.mark.parametrize("case", list(DOCUMENTS))
+def test_a_metadata_document_no_store_holds(base: Path, tmp_path: Path, case: str) -> None:
+    """Every reader refuses it in one line naming the file, reading none of it.
+    Before, a 3 GiB document was read whole and parsed (6 GiB of memory, half a minute, for
+    each reader), and data's, too large or a FIFO, was an ``OSError`` traceback out of the
+    loader, which ``labram embed`` took for a write of its own output failing."""
+    from tests.peak_memory import peak, start
+
+    url = _copy(base, tmp_path)
+    rel, make = DOCUMENTS[case]
+    make(url / rel)
+    start()
+    with pytest.raises(EegprepError) as err:
+        _read_windows(str(url))
+    line = str(err.value)
+    assert "\n" not in line and rel in line and RID in line, line
+    code, out = _cli("validate", str(url))
+    assert code == 1 and any(rel in ln and ln.startswith("problem: ") for ln in out.splitlines())
+    assert peak() < 1.5 * 2**30  # (a 3 GiB document read whole: 6 GiB)
+
+
+def test_a_metadata_document_too_large_on_an_object_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an object store (``memory://``), read in one request of at most the limit and one
+    byte, and named as no document eegprep wrote (not a refusal of the service's: no "check
+    the connection")."""
+    import fsspec
+
+    import eegprep.store.fs as store_fs
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/big-doc/g/zarr.json", b"{}" + b" " * 98)
+    fs.pipe("/big-doc/g/other.bin", b"x" * 100)
+    monkeypatch.setattr(store_fs, "MAX_DOCUMENT_BYTES", 99)
+    loc = store_fs.Location.parse("memory://big-doc")
+    try:
+        with pytest.raises(EegprepError, match=r"big-doc/g/zarr\.json: more than the 0 MiB"):
+            loc.read_bytes("g", "zarr.json")
+        assert len(loc.read_bytes("g", "other.bin")) == 100  # (no document: read whole)
+    finally:
+        fs.rm("/big-doc", recursive=True)
