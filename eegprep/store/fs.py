@@ -350,7 +350,7 @@ class Location:
             return self._read_bytes(*parts)
 
     def _read_bytes(self, *parts: str) -> bytes:
-        limit = MAX_DOCUMENT_BYTES if parts and parts[-1] in DOCUMENTS else None
+        limit = MAX_DOCUMENT_BYTES if parts and parts[-1].endswith(DOCUMENTS) else None
         if self.local:
             path = self.path(*parts)
             # O_NONBLOCK: a FIFO put where a file belongs would block the open (and a read)
@@ -492,9 +492,11 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 of the central directory."""
 
 
-DOCUMENTS = frozenset({"zarr.json", "record.json", "removed.json"})
-"""The metadata documents of a store's groups and arrays, each read whole (and parsed) by
-every reader."""
+DOCUMENTS = ".json"
+"""How the name of a store's JSON document ends: each group's and array's ``zarr.json``, a
+retired group's ``record.json`` and ``removed.json``, the retired list, the ingest reports, the
+seen-files cache; each read whole (and parsed) by its readers. (The index's segments,
+``.jsonl``, grow with the store: not bounded here.)"""
 
 MAX_DOCUMENT_BYTES = 512 * 2**20
 """The most bytes a :data:`DOCUMENTS` file may hold. The largest eegprep writes, a record of

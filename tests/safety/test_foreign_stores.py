@@ -464,3 +464,22 @@ def test_a_metadata_document_too_large_on_an_object_store(monkeypatch: pytest.Mo
         assert len(loc.read_bytes("g", "other.bin")) == 100  # (no document: read whole)
     finally:
         fs.rm("/big-doc", recursive=True)
+
+
+def test_an_ingest_report_of_gigabytes(tmp_path: Path) -> None:
+    """A report (a JSON document of the store's bookkeeping) of 3 GiB: ``eegprep stats``
+    leaves it out on a ``note:`` line, ``validate`` names it, neither reading it (both read it
+    whole before: 6 GiB of memory each)."""
+    from tests.peak_memory import peak, start
+    from tests.safety.test_handled_stores import two_recordings
+
+    _, store = two_recordings(tmp_path)
+    report = next((store / "_eegprep" / "reports").glob("*.json"))
+    _sparse(report)
+    start()
+    code, out = _cli("stats", str(store))
+    notes = [ln for ln in out.splitlines() if ln.startswith("note: ")]
+    assert code == 0 and len(notes) == 1 and report.name in notes[0], out
+    code, out = _cli("validate", str(store))
+    assert code == 1 and f"problem: _eegprep/reports/{report.name}: damaged" in out, out
+    assert peak() < 1.5 * 2**30
