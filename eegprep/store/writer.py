@@ -536,6 +536,7 @@ class StoreWriter:
         sweep lists: in earlier versions a kill before the rename left that temporary in the
         group for good; such leftovers are removed here, as the group is pruned again."""
         marker = json.dumps(seal({"id": rid, "removed_at": time.time()}), allow_nan=False)
+        self.loc.check_no_link(group, REMOVED)  # (the sweep below would delete through one)
         if self.loc.local:
             remove_stale_temporaries(self.loc.path(group, REMOVED))
         self.loc.write_bytes(marker.encode(), group, REMOVED, scratch=STAGING)
