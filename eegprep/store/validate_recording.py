@@ -249,7 +249,8 @@ def _data(loc: Location, rid: str, group: str, record: dict[str, Any], out: list
     expected = (len(record["channels"]), record["n_samples"])
     reader = ShardReader.open(loc, f"{group}/data")
     if reader is None:  # not in eegprep's own layout: zarr reads it
-        _data_with_zarr(loc, rid, group, expected, out)
+        if not _document_differs(loc, group, "data", record):  # (else that is named, unread:
+            _data_with_zarr(loc, rid, group, expected, out)  # zarr allocated what it said)
         return
     if (reader.n_channels, reader.n_samples) != expected:
         shape = (reader.n_channels, reader.n_samples)

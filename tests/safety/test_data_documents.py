@@ -211,3 +211,28 @@ def test_a_record_stating_no_encoding_reads_its_float16_or_quantized_data(
     f16 = ShardReader.open(Location.parse(str(copy)), f"{GROUP}/data")
     assert f16 is not None and f16.decoding_problem(None, None) is None
     assert f16.decoding_problem("float32", None) is not None
+
+
+SHARD_INDEX_FLIPS = [  # (what is in the document, what another program made of every one)
+    (b'"endian": "little"', b'"endian": "big"'),  # (the samples' and the shard index's)
+    (b'"index_location": "end"', b'"index_location": "start"'),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), SHARD_INDEX_FLIPS)
+def test_validate_names_a_changed_shard_index_once_and_reads_nothing_by_it(
+    store: Path, tmp_path: Path, old: bytes, new: bytes
+) -> None:
+    """A shard index read by another byte order or from the other end gives zarr byte ranges
+    of exabytes: ``validate`` named the document, and then read the samples by it anyway
+    (``samples from 0 unreadable: MemoryError``, zarr having asked for the range whole)."""
+    from eegprep.store.validate import check_store
+
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(store, copy)
+    blob = (copy / DOC).read_bytes()
+    assert old in blob, blob
+    (copy / DOC).write_bytes(blob.replace(old, new))
+    problems = [p for p in check_store(str(copy)).problems if p.startswith(f"{RID}: ")]
+    named = [p for p in problems if f"{GROUP}/data/zarr.json is not the metadata" in p]
+    assert len(named) == 1 and not [p for p in problems if "unreadable" in p], problems
