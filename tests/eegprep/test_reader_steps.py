@@ -198,7 +198,7 @@ def test_an_edf_family_file_never_takes_the_channel_infos_step_of_1_v(tmp_path, 
     from the channel infos, whose calibration is 1 for MNE's edf module: a step of 1 V, and the
     quantized encoding stored every int16 GDF's samples as zeros. The step is the extras' own
     (``cal x units``), or unknown (0: float32) where MNE keeps no calibration; never 1 V."""
-    from eegprep.readers.mne_formats import _code_steps, _stated_ranges
+    from eegprep.readers.mne_steps import code_steps, stated_ranges
 
     x = _data_v(1000) * 1e6
     path = write_gdf(tmp_path / "rec.gdf", x, ["FP1", "FP2", "CZ"], 250, sample_type="int16",
@@ -209,7 +209,7 @@ def test_an_edf_family_file_never_takes_the_channel_infos_step_of_1_v(tmp_path, 
         extras.pop("physical_min", None), extras.pop("physical_max", None)
     if kept == "no calibration":
         extras.pop("cal")
-    steps = _code_steps(raw)
+    steps = code_steps(raw)
     assert steps == pytest.approx([0.0 if kept == "no calibration" else 1e-7] * 3, rel=1e-9)
-    rails = _stated_ranges(raw)
+    rails = stated_ranges(raw)
     assert rails == ([None] * 3 if kept != "all" else [pytest.approx((-3276.7e-6, 3276.7e-6))] * 3)
