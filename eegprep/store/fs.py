@@ -13,7 +13,7 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -349,6 +349,27 @@ class Location:
         with self.calling("read", *parts):
             return self._read_bytes(*parts)
 
+    def read_capped_lines(self, cap: int, mark: Callable[[int], bytes], *parts: str) -> bytes:
+        """A whole object of lines, read in pieces, each line longer than ``cap`` bytes replaced
+        by ``mark(its length)`` (its newline kept, so the lines after it keep their numbers):
+        memory of the lines kept and ``cap``, whatever the object's size (a sparse file of
+        gigabytes is one line of zeros). An object of at most ``cap`` bytes is read at once."""
+        with self.calling("read", *parts):
+            if self.local:
+                path = self.path(*parts)
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+                with os.fdopen(fd, "rb") as fh:
+                    info = os.fstat(fd)
+                    if not stat.S_ISREG(info.st_mode):
+                        raise OSError(errno.EINVAL, "not a regular file", path)
+                    if info.st_size <= cap:
+                        return fh.read()
+                    return _capped_lines(fh, cap, mark)
+            if self.size(*parts) <= cap:
+                return bytes(self.fs.cat_file(self.path(*parts)))
+            with self.fs.open(self.path(*parts), "rb") as fh:
+                return _capped_lines(fh, cap, mark)
+
     def _read_bytes(self, *parts: str) -> bytes:
         limit = MAX_DOCUMENT_BYTES if parts and parts[-1].endswith(DOCUMENTS) else None
         if self.local:
@@ -503,6 +524,32 @@ MAX_DOCUMENT_BYTES = 512 * 2**20
 :data:`~eegprep.readers.event_count.MAX_EVENTS` events (~4 MB; labels of 256 characters, each
 written as a 6-byte escape, would be ~300 MB), is under it; one of gigabytes (a sparse file,
 another program's) was read whole and parsed: 6 GiB of memory for 3 GiB."""
+
+
+_PIECE = 8 * 2**20  # bytes read at a time by read_capped_lines (at most its cap)
+
+
+def _capped_lines(fh: Any, cap: int, mark: Callable[[int], bytes]) -> bytes:
+    """The lines of ``fh``, each longer than ``cap`` bytes replaced by ``mark(its length)``.
+    A piece is at most ``cap`` bytes, so a line between two newlines of one piece is short:
+    only the line that runs across pieces (``line``, ``run`` bytes so far) is measured, and
+    its bytes are let go once it is too long."""
+    out: list[bytes] = []
+    line: list[bytes] = []
+    run = 0
+    while piece := fh.read(min(_PIECE, cap)):
+        first = piece.find(b"\n")
+        if first < 0:
+            run += len(piece)
+            line = [] if run > cap else line + [piece]
+            continue
+        run += first
+        out += [mark(run)] if run > cap else [*line, piece[:first]]
+        last = piece.rfind(b"\n")
+        out.append(piece[first : last + 1])
+        line, run = [piece[last + 1 :]], len(piece) - last - 1
+    out += [mark(run)] if run > cap else line
+    return b"".join(out)
 
 
 def _check_document_size(size: int, limit: int | None, path: str) -> None:

@@ -40,7 +40,7 @@ from eegprep.base.strict_json import loads as strict_loads
 from eegprep.base.wording import counted
 from eegprep.base.write_errors import reason
 from eegprep.store import index_fields
-from eegprep.store.fs import Location
+from eegprep.store.fs import MAX_DOCUMENT_BYTES, Location
 from eegprep.store.index_fields import Entry, IndexFields
 from eegprep.store.record import RecordingRecord
 
@@ -55,6 +55,36 @@ _BASE_MARK = {"_base": True}
 _BASE_LINE = b'{"_base": true}'  # the first line of a base segment, as json.dumps writes it
 COMPACT_AFTER = 64  # segments beyond the base before a commit compacts
 BASE_NAME = f"{1:010d}.jsonl"  # where a compacted base ends up
+
+
+MAX_LINE_BYTES = MAX_DOCUMENT_BYTES
+"""The longest index line read (512 MiB). The longest record eegprep writes is one of
+:data:`~eegprep.readers.event_count.MAX_EVENTS` events whose labels are 256 characters each
+written as 12-byte escapes: ~300 MB (a real one: a few kB); the same record is a retired
+group's ``record.json``, under the same cap. A longer line (a sparse file of gigabytes is one
+line of zeros) is a damaged line, read no further than this: memory stays bounded."""
+
+_LONG_MARK = b"\x00\xff eegprep: line of "
+"""What a line longer than :data:`MAX_LINE_BYTES` is read as (then its length): no JSON, and
+judged by :func:`_by_line` as a damaged line of that length."""
+
+
+def _segment_bytes(loc: Location, name: str) -> bytes:
+    """A segment's bytes, each line longer than :data:`MAX_LINE_BYTES` replaced by a mark
+    (:data:`_LONG_MARK`): memory of the lines kept and the cap, whatever the file's size."""
+    return loc.read_capped_lines(
+        MAX_LINE_BYTES, lambda n: _LONG_MARK + str(n).encode(), *INDEX_DIR, name
+    )
+
+
+def _long_problem(line: bytes) -> str:
+    """The problem of a line read as :data:`_LONG_MARK` (else ``""``)."""
+    if not line.startswith(_LONG_MARK):
+        return ""
+    return (
+        f"{line[len(_LONG_MARK) :].decode('ascii', 'replace')} bytes, longer than any index "
+        f"record ({MAX_LINE_BYTES // 2**20} MiB at most): not read"
+    )
 
 
 def _segments(loc: Location) -> list[str]:
@@ -145,7 +175,9 @@ def _by_line(
     for number, line in enumerate(lines, start=1):
         if (number == 1 and is_base) or not line.strip():
             continue
-        item, problem = take(line)
+        item, problem = (None, _long_problem(line)) if line[:1] == b"\x00" else (None, "")
+        if not problem:
+            item, problem = take(line)
         if problem:
             problems.append(f"{'/'.join(INDEX_DIR)}/{name} line {number}: {problem}")
         else:
@@ -284,16 +316,22 @@ def _base_entries(loc: Location) -> Callable[[bytes, str], list[Entry] | None]:
     or ``None`` where there is no such file for these bytes (the base is then parsed)."""
 
     def read(blob: bytes, name: str) -> list[Entry] | None:
-        fields = _fields_blob(loc, name)
+        fields = _fields_blob(loc, name, blob)
         return None if fields is None else index_fields.decode(fields, blob)
 
     return read
 
 
-def _fields_blob(loc: Location, name: str) -> bytes | None:
-    """The bytes of base segment ``name``'s fields file; ``None`` when it has none."""
+def _fields_blob(loc: Location, name: str, base: bytes) -> bytes | None:
+    """The bytes of base segment ``name``'s fields file; ``None`` when it has none, or one
+    larger than any written for the base's bytes ``base`` (a column per field of each line:
+    never twice the lines' size): it is then not read (a sparse file of gigabytes, say), and
+    the base is parsed instead."""
+    fields = (*INDEX_DIR, index_fields.fields_name(name))
     try:
-        return loc.read_bytes(*INDEX_DIR, index_fields.fields_name(name))
+        if loc.size(*fields) > 2 * len(base) + 2**20:
+            return None
+        return loc.read_bytes(*fields)
     except FileNotFoundError:
         return None
 
@@ -335,7 +373,7 @@ def _read_once(
     problems: list[str] = _lost_start(names, blobs)
     ordered = True  # a base alone is written sorted: no need to sort it again
     for name in names[start:]:
-        blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
+        blob = blobs.get(name) or _segment_bytes(loc, name)
         if not blob:  # eegprep writes no segment without a line: cut short (a crash, a copy)
             problems.append(
                 f"{'/'.join(INDEX_DIR)}/{name}: empty (cut short: what it listed is lost)"
@@ -363,7 +401,7 @@ def _read_once(
 def _cut_base(loc: Location, name: str, blob: bytes) -> list[str]:
     """A line for base segment ``name`` (bytes ``blob``) when its fields file shows it was cut
     at a line's end (:func:`~eegprep.store.index_fields.records_cut_off`); none otherwise."""
-    fields = _fields_blob(loc, name)
+    fields = _fields_blob(loc, name, blob)
     cut = None if fields is None else index_fields.records_cut_off(fields, blob)
     if cut is None:
         return []
@@ -399,7 +437,7 @@ def record_segment(loc: Location, rid: str) -> str | None:
     start, blobs = _newest_base(loc, names)
     found = None
     for name in names[start:]:
-        blob = blobs.get(name) or loc.read_bytes(*INDEX_DIR, name)
+        blob = blobs.get(name) or _segment_bytes(loc, name)
         for line in blob.split(b"\n"):
             try:
                 row = orjson.loads(line)
@@ -415,7 +453,7 @@ def _newest_base(loc: Location, names: list[str]) -> tuple[int, dict[str, bytes]
     bytes of the segments read from the newest back to it."""
     blobs: dict[str, bytes] = {}
     for i in range(len(names) - 1, -1, -1):
-        blob = blobs[names[i]] = loc.read_bytes(*INDEX_DIR, names[i])
+        blob = blobs[names[i]] = _segment_bytes(loc, names[i])
         if blob.startswith(_BASE_LINE):
             return i, blobs
     return 0, blobs
@@ -461,7 +499,7 @@ def compact(loc: Location) -> None:
     rows = list(records.values())
     if names == [BASE_NAME] and not problems:  # (a base left under another name by a kill
         # between compaction's renames is rewritten: the canonical name is part of the bytes)
-        blob = loc.read_bytes(*INDEX_DIR, names[0])
+        blob = _segment_bytes(loc, names[0])
         if blob.startswith(_BASE_LINE) and _fields_current(loc, names[0], blob, rows):
             return
     newest = f"{_next_seq(names):010d}.jsonl"
@@ -494,7 +532,7 @@ def fields_file_problem(loc: Location) -> str | None:
     start, blobs = _newest_base(loc, names)
     name = names[start] if names else ""
     blob = blobs.get(name, b"")
-    fields = _fields_blob(loc, name) if blob.startswith(_BASE_LINE) else None
+    fields = _fields_blob(loc, name, blob) if blob.startswith(_BASE_LINE) else None
     if fields is None:
         return None
     _, parsed, problems = _parse_entries(blob, name)
@@ -525,7 +563,7 @@ def _same_entry(a: Entry, b: Entry) -> bool:
 def _fields_current(loc: Location, name: str, base: bytes, rows: list[dict[str, Any]]) -> bool:
     """Whether base segment ``name`` (bytes ``base``, records ``rows``) has the fields file it
     should: a valid one, or none when a record is not plain."""
-    blob = _fields_blob(loc, name)
+    blob = _fields_blob(loc, name, base)
     if blob is None:
         return not all(index_fields.is_plain(r) for r in rows)
     return index_fields.decode(blob, base) is not None

@@ -52,3 +52,31 @@ def test_a_local_location_imports_no_fsspec(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("piece", [1, 3, 8 * 2**20])
+@pytest.mark.parametrize("remote", [False, True])
+def test_read_capped_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int, remote: bool
+) -> None:
+    """Each line longer than the cap is its mark (its newline and the lines after it kept),
+    however the pieces read fall; an object within the cap is read as it is."""
+    import eegprep.store.fs as store_fs
+
+    monkeypatch.setattr(store_fs, "_PIECE", piece)
+    lines = [b"short", b"x" * 13, b"", b"y" * 12, b"z" * 40]
+    data = b"\n".join(lines)
+    if remote:
+        fs = fsspec.filesystem("memory")
+        fs.pipe("/capped/seg.jsonl", data)
+        loc = Location.parse("memory://capped")
+    else:
+        (tmp_path / "seg.jsonl").write_bytes(data)
+        loc = Location.parse(str(tmp_path))
+    try:
+        read = loc.read_capped_lines(12, lambda n: b"<%d>" % n, "seg.jsonl")
+        assert read.split(b"\n") == [b"short", b"<13>", b"", b"y" * 12, b"<40>"]
+        assert loc.read_capped_lines(len(data), lambda n: b"", "seg.jsonl") == data
+    finally:
+        if remote:
+            fs.rm("/capped", recursive=True)

@@ -483,3 +483,58 @@ def test_an_ingest_report_of_gigabytes(tmp_path: Path) -> None:
     code, out = _cli("validate", str(store))
     assert code == 1 and f"problem: _eegprep/reports/{report.name}: damaged" in out, out
     assert peak() < 1.5 * 2**30
+
+
+# --- index segments no eegprep store holds ----------------------------------------------------
+
+
+SEGMENT_BYTES = 5 * 2**28
+"""1.25 GiB: more than the longest index line read (512 MiB), and few enough to read in a test
+(each reader reads it through)."""
+
+
+def _sparse_segment(seg: Path) -> str:
+    """The base segment made 1.25 GiB: its lines, then NULs (one line of ~1.25 GiB, its last)."""
+    lines = seg.read_bytes().count(b"\n")
+    with open(seg, "r+b") as fh:
+        fh.truncate(SEGMENT_BYTES)
+    return f"{seg.name} line {lines + 1}: "
+
+
+def _huge_line(seg: Path) -> str:
+    """A line of ~1.25 GiB (a string of NULs, sparse) put before the base segment's last line,
+    which is read after it."""
+    lines = seg.read_bytes().splitlines(keepends=True)
+    with open(seg, "wb") as fh:
+        fh.write(b"".join(lines[:-1]) + b'{"id": "tuab/huge", "pad": "')
+        fh.seek(SEGMENT_BYTES)
+        fh.write(b'"}\n' + lines[-1])
+    return f"{seg.name} line {len(lines)}: "
+
+
+INDEX_SEGMENTS = {"a sparse segment": _sparse_segment, "a line of gigabytes": _huge_line}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(INDEX_SEGMENTS))
+def test_an_index_segment_of_gigabytes(base: Path, tmp_path: Path, case: str) -> None:
+    """The over-long line is a damaged index line, read no further than the cap: the windows
+    refuse the store in one line naming it, ``validate`` names it, ``stats`` leaves it out and
+    tabulates the 4 recordings. Before, each reader read the segment whole and split it into
+    lines (12 to 15 GB of memory for 3 GiB; over 1.5 GiB for this one)."""
+    from tests.peak_memory import peak, start
+
+    url = _copy(base, tmp_path)
+    named = INDEX_SEGMENTS[case](url / "_eegprep" / "index" / "0000000001.jsonl")
+    start()
+    with pytest.raises(EegprepError) as err:
+        _read_windows(str(url))
+    line = str(err.value)
+    assert "\n" not in line and named in line and "longer than any index record" in line, line
+    code, out = _cli("validate", str(url))
+    problems = [ln for ln in out.splitlines() if ln.startswith("problem: ")]
+    assert code == 1 and len(problems) == 1 and named in problems[0], out
+    code, out = _cli("stats", str(url))
+    left = [ln for ln in out.splitlines() if ln.startswith("left out: ")]
+    assert code == 3 and "tuab       4" in out and len(left) == 1 and named in left[0], out
+    assert peak() < 1.5 * 2**30
