@@ -541,7 +541,7 @@ def _capped_lines(fh: Any, cap: int, mark: Callable[[int], bytes]) -> bytes:
         first = piece.find(b"\n")
         if first < 0:
             run += len(piece)
-            line = [] if run > cap else line + [piece]
+            line = [] if run > cap else [*line, piece]
             continue
         run += first
         out += [mark(run)] if run > cap else [*line, piece[:first]]
