@@ -46,6 +46,7 @@ from eegprep.store.validate_bookkeeping import (
     bookkeeping_problems,
     index_records,
     no_record_notes,
+    same_source_problems,
     unlisted_groups,
 )
 from eegprep.store.validate_recording import (
@@ -123,6 +124,7 @@ def check_store(url: str) -> Validation:
     if attrs and not problems:  # (a damaged root's keys may be eegprep's, renamed)
         notes += added_notes("zarr.json", added_root_keys(attrs))
     records = index_records(loc, problems)
+    problems += same_source_problems(records)
     if attrs:
         groups = [r.get("group") for r in records.values()]
         notes += root_consolidated_note(loc, [g for g in groups if isinstance(g, str)])

@@ -66,6 +66,32 @@ def index_records(loc: Location, problems: list[str]) -> dict[str, dict[str, Any
     return records
 
 
+def same_source_problems(records: dict[str, dict[str, Any]]) -> list[str]:
+    """One line for each index record that names the source of an earlier one (by id) in the
+    same corpus: the same ``source`` path (relative to the corpus's root) and ``part``, or the
+    same content digest and ``part`` (:func:`~eegprep.store.record.source_identity`). An
+    ingest lists a corpus's source once (a file under two names once, each other name a line
+    of its own): two such records are one recording listed twice (another program's index, a
+    store merged by hand), which the training windows would read twice."""
+    from eegprep.store.record import source_identity
+
+    first: dict[tuple[Any, str], str] = {}
+    lines = []
+    for rid, record in records.items():
+        corpus, part, path = record.get("corpus"), record.get("part"), record.get("source")
+        digest = source_identity(record.get("source_blake3") or record.get("source_sha256"), part)
+        named = f"{path}\0{part}" if isinstance(path, str) and path else ""
+        for key, what in ((named, f"file {shown_path(str(path))}"), (digest, f"(digest {digest})")):
+            if key and (corpus, key) in first:
+                lines.append(
+                    f"{first[(corpus, key)]} and {rid}: index records of the same source {what}"
+                )
+                break
+            if key:
+                first[(corpus, key)] = rid
+    return lines
+
+
 def unlisted_groups(
     loc: Location,
     records: dict[str, dict[str, Any]],

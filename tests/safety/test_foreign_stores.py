@@ -226,17 +226,17 @@ def test_old_records_arrays_that_cannot_be_read_as_they_are(
 # --- records edited by hand (the group's attributes and the index line alike) ---------------
 
 
-def _edit_record(store: Path, **values: Any) -> None:
-    """Set ``values`` in recording RID's group attributes and index line (the fields file, a
-    derived cache, goes: another program would not know to write it)."""
-    attrs = store / "recordings" / RID / "zarr.json"
+def _edit_record(store: Path, rid: str = RID, **values: Any) -> None:
+    """Set ``values`` in recording ``rid``'s group attributes and index line (the fields file,
+    a derived cache, goes: another program would not know to write it)."""
+    attrs = store / "recordings" / rid / "zarr.json"
     doc = json.loads(attrs.read_text())
     doc["attributes"].update(values)
     attrs.write_text(json.dumps(doc))
     base = store / "_eegprep" / "index" / "0000000001.jsonl"
     lines = [json.loads(ln) for ln in base.read_text().splitlines()]
     for line in lines:
-        if line.get("id") == RID:
+        if line.get("id") == rid:
             line.update(values)
     base.write_text("".join(json.dumps(ln) + "\n" for ln in lines))
     (store / "_eegprep" / "index" / "0000000001.fields").unlink(missing_ok=True)
@@ -538,3 +538,27 @@ def test_an_index_segment_of_gigabytes(base: Path, tmp_path: Path, case: str) ->
     left = [ln for ln in out.splitlines() if ln.startswith("left out: ")]
     assert code == 3 and "tuab       4" in out and len(left) == 1 and named in left[0], out
     assert peak() < 1.5 * 2**30
+
+
+@pytest.mark.parametrize(
+    ("field", "says"),
+    [("source", "the same source file x/a.edf"), ("source_blake3", "the same source (digest ")],
+)
+def test_two_records_of_one_source(base: Path, tmp_path: Path, field: str, says: str) -> None:
+    """``validate`` names two index records of one source (its path in the corpus, or its
+    content) in one line naming both; a source of another corpus is no such pair. Before,
+    it passed such a store."""
+    url = _copy(base, tmp_path)
+    value = "x/a.edf" if field == "source" else "ab" * 32
+    _edit_record(url, **{field: value})
+    code, out = _cli("validate", str(url))
+    assert code == 0, out  # (one record of it)
+    other = "tuab/e000"
+    _edit_record(url, other, **{field: value})
+    code, out = _cli("validate", str(url))
+    lines = [ln for ln in out.splitlines() if ln.startswith("problem: ")]
+    assert code == 1 and len(lines) == 1, out
+    assert f"{other} and {RID}: " in lines[0] and says in lines[0], out
+    _edit_record(url, other, corpus="other")  # (one of them in another corpus)
+    code, out = _cli("validate", str(url))
+    assert "the same source" not in out, out
