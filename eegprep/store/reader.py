@@ -360,6 +360,12 @@ class Store:
             "store (`eegprep ingest`)"
         )
 
+    def check_samples(self, rid: str) -> None:
+        """Refuse, in one line naming the store, the recording and the file, a recording whose
+        ``data`` array is not what eegprep writes for its record (as every read of its samples
+        does): for a reader that reads none of them (a record of 0 samples gives no window)."""
+        self._checked_data(rid)
+
     def reads_own_layout(self, rid: str) -> bool:
         """Whether recording ``rid``'s ``data`` is in eegprep's own layout, read by its shard
         reader (each chunk's CRC-32C checked): not an array of another layout, which zarr reads

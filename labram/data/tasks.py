@@ -56,6 +56,7 @@ from labram.data.windows import (
     WindowIndex,
     WindowSettings,
     assign_blocks,
+    no_samples,
     open_stores,
     select_channels,
     window_seconds,
@@ -542,6 +543,8 @@ def _collect(
             if sel is None:
                 found.skipped += 1
                 continue
+            if rec.n_samples == 0:
+                no_samples(store, rec.id)
             seconds = task.window_seconds or window_seconds(len(sel[0]), windows)
             starts, labels = _windows(store, rec, task, seconds, edge_events)
             if not starts:

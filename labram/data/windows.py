@@ -469,6 +469,15 @@ def build_pretrain_index(
         return _build_pretrain_index(opened, cfg, excluded, held_out)
 
 
+def no_samples(store: Store, rid: str) -> None:
+    """A recording whose record states 0 samples gives no window: refused in one line when
+    its ``data`` array holds samples (:meth:`~eegprep.store.reader.Store.check_samples`: the
+    record is damaged, as every read of it and ``eegprep validate`` say), else one warning line
+    naming it (it was left out unsaid)."""
+    store.check_samples(rid)
+    log.warning("%s: %s holds no samples (n_samples 0): no window", store.named, rid)
+
+
 def _build_pretrain_index(
     opened: list[Store], cfg: WindowConfig, excluded: set[str], held_out: set[str]
 ) -> WindowIndex:
@@ -491,6 +500,8 @@ def _build_pretrain_index(
             rows, idx, secs = sel
             if len(rows) == 0:
                 continue
+            if row.n_samples == 0:
+                no_samples(store, rid)
             plans.append(RecordingPlan(s_i, rid, row.corpus, key, rows, idx))
             n_samples.append(row.n_samples)
             seconds.append(secs)

@@ -562,3 +562,12 @@ def test_two_records_of_one_source(base: Path, tmp_path: Path, field: str, says:
     _edit_record(url, other, corpus="other")  # (one of them in another corpus)
     code, out = _cli("validate", str(url))
     assert "the same source" not in out, out
+
+
+def test_a_record_of_no_samples_beside_its_samples(base: Path, tmp_path: Path) -> None:
+    """``n_samples: 0`` in both copies of a record whose array holds 4000: the windows, which
+    read none of its samples, refuse it in one line as every read does (before, the recording
+    gave no window and was left out of training unsaid)."""
+    url = _copy(base, tmp_path)
+    _edit_record(url, n_samples=0)
+    _refused_everywhere(url, RID, "shape[1] 4000, eegprep writes 0", stats_reads=False)
