@@ -8,8 +8,9 @@ BrainVision marker file and an EEGLAB ``.set`` (MAT v5, ``EEG.event`` with type,
 duration), and two sidecars beside an EDF without annotations: a TUH label file (``.csv_bi``,
 ingested as ``tusz``) and a BIDS ``events.tsv`` (ingested as ``bids``), a row per event. Then
 ingests each alone (``eegprep ingest folder --workers 0``) in a fresh process
-and prints its wall time, its peak resident memory (``VmHWM``) and what the ingest said (the
-count stored, or the line refusing the file). A count over
+and prints its wall time, its peak resident memory (``VmHWM``) and what the ingest said
+(``ingested`` where the recording was stored, ``nothing ingested`` where it was not and no
+line said why, or the line refusing the file). A count over
 :data:`~eegprep.readers.event_count.MAX_EVENTS` is refused from the file's own count.
 
 Run: ``python benchmarks/event_counts.py [--counts 100000 1000000] [--formats edf gdf ...]``.
@@ -160,7 +161,10 @@ def ingest(src: Path, store: Path, corpus: str = "folder") -> dict[str, object]:
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     peak_kb = [int(w.split()[1]) for w in done.stderr.splitlines() if w.startswith("VMHWM_KB")]
     report = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
-    said = (report.get("failed") or ["ingested"])[0] if report else done.stderr.strip()[-200:]
+    said = done.stderr.strip()[-200:] or f"exit status {done.returncode}, no report"
+    if report:  # "ingested" only where the recording was stored: a skip is no measurement
+        stored = report.get("n_ingested") == 1
+        said = (report.get("failed") or ["ingested" if stored else "nothing ingested"])[0]
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "peak_mb": peak_kb[0] // 1024 if peak_kb else None, "said": said}  # fmt: skip
 

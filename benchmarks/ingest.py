@@ -82,7 +82,8 @@ def write_corpus(
              "F1 F2 F5 F6 FC1 FC2 FC3 FC4 FC5 FC6 C1 C2 C5 C6 CP1 CP2 CP3 CP4 CP5 CP6 P1 P2 P5 "
              "P6 PO3 PO4 PO7 PO8 POZ FT7 FT8 TP7 TP8 AFZ FCZ CPZ O9 O10 IZ").split()  # fmt: skip
     rng = np.random.default_rng(seed)
-    per_file = hours * 3600 / len(plan)
+    # whole seconds per file: an EDF holds whole 1 s records (--hours 0.05 gave 22.5 s files)
+    per_file = max(1, int(hours * 3600 / len(plan)))
     paths = []
     for i, (n_ch, sfreq) in enumerate(plan):
         subj = subject_id(i)
