@@ -11,6 +11,7 @@ against what its imports alone take.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import struct
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,18 @@ def _sparse_safetensors(path: Path, tensors: dict[str, list[int]], meta: dict | 
     return path
 
 
+@functools.cache
+def _zeros_crc(size: int) -> int:
+    """The CRC-32 of ``size`` zero bytes. Computed once a size: the crafted archives of the
+    tests here repeat their 600 MB tensor, and each computation took 1-4 s."""
+    zeros = memoryview(bytes(1 << 24))
+    crc, left = 0, size
+    while left > 0:
+        step = min(left, len(zeros))
+        crc, left = zlib.crc32(zeros[:step], crc), left - step
+    return crc
+
+
 def _sparse_archive(path: Path, obj: dict) -> Path:
     """``torch.save(obj)`` without writing its tensors' bytes (a sparse file of zeros), each
     member's CRC-32 then set to that of its zeros: a file that is whole by every check."""
@@ -90,17 +104,13 @@ def _sparse_archive(path: Path, obj: dict) -> Path:
         torch.save(obj, path)
     with zipfile.ZipFile(path) as archive:
         infos, start = archive.infolist(), archive.start_dir
-    zeros = bytes(1 << 24)
     with path.open("r+b") as fh:
         fh.seek(start)
         central = fh.read()
         for info in infos:
             if "/data/" not in info.filename:
                 continue
-            crc, left = 0, info.file_size
-            while left > 0:
-                step = min(left, len(zeros))
-                crc, left = zlib.crc32(zeros[:step], crc), left - step
+            crc = _zeros_crc(info.file_size)
             fh.seek(info.header_offset + 14)
             fh.write(struct.pack("<I", crc))
             entry = central.find(b"PK\x01\x02")  # (each central directory entry in turn)
@@ -163,11 +173,25 @@ SAID = {
 }
 
 
+@pytest.fixture(scope="module")
+def crafted(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The crafted file of a kind, made once for the module's tests (each only reads it:
+    making one, its 600 MB of zeros checked by ``testzip``, took 2-5 s)."""
+    made: dict[str, Path] = {}
+
+    def get(kind: str) -> Path:
+        if kind not in made:
+            made[kind] = _crafted(kind, tmp_path_factory.mktemp("crafted"))
+        return made[kind]
+
+    return get
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_file_claiming_more_than_its_model_is_refused_before_it_is_read(
-    kind: str, tmp_path: Path
+    kind: str, crafted: Callable[[str], Path]
 ) -> None:
-    path = _crafted(kind, tmp_path)
+    path = crafted(kind)
     assert path.stat().st_size > CLAIMED and path.stat().st_blocks * 512 < 8 * 2**20  # sparse
     with pytest.raises(CorruptCheckpointError, match=SAID[kind]) as info:
         read_checkpoint(path)
@@ -179,9 +203,11 @@ def test_a_file_claiming_more_than_its_model_is_refused_before_it_is_read(
     "kind",
     [pytest.param(k, marks=pytest.mark.slow) if "unreleased" in k else k for k in KINDS],
 )  # (the unreleased sizes: 4-8 s each, a sparse file of 640 MB made and a process started)
-def test_refusing_it_takes_no_memory_of_what_it_claims(kind: str, tmp_path: Path) -> None:
+def test_refusing_it_takes_no_memory_of_what_it_claims(
+    kind: str, crafted: Callable[[str], Path]
+) -> None:
     """Measured in a fresh process: before, each took 2.5-7x the bytes it claimed."""
-    got = _load_in_a_process(_crafted(kind, tmp_path))
+    got = _load_in_a_process(crafted(kind))
     assert got["added_mb"] < BUDGET_MB, got
     assert got["said"] is not None and "none of it was read" in got["said"], got
 
