@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli, labram_cli
 from labram.checkpoints.safe_read import read_checkpoint
+from tests.labram.test_run_guards import TOKENIZER_STAGE
 from tests.labram.training_stores import write_pretrain_store
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="names of any bytes: Linux")
@@ -45,7 +46,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("names")
     store = str(write_pretrain_store(root / _name("st"), n_subjects=2, seconds=40))
     out = root / _name("run")
-    code, output = _labram("pretrain", "--store", store, *TINY, "--out", str(out))
+    code, output = _labram("pretrain", "--store", store, *TINY, *TOKENIZER_STAGE, "--out", str(out))
     assert code == 0, output
     return out, store
 
@@ -63,7 +64,7 @@ def test_a_run_under_such_a_name_records_its_command_as_text(
 
 def test_it_resumes_with_the_same_store(run: tuple[Path, str]) -> None:
     out, store = run
-    args = [a if a != "2" else "3" for a in TINY]  # (one step more)
+    args = [*(a if a != "2" else "3" for a in TINY), *TOKENIZER_STAGE]  # (one step more)
     code, output = _labram("pretrain", "--store", store, *args, "--out", str(out), "--resume")
     assert code == 0, output
 

@@ -11,7 +11,7 @@ import pytest
 
 from eegprep.base.sealed_json import KEY
 from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
-from tests.labram.test_run_guards import TINY, _files
+from tests.labram.test_run_guards import TINY, TOKENIZER_STAGE, _files
 from tests.machine_paths import shown
 
 
@@ -306,12 +306,13 @@ def test_a_kill_between_the_tokenizer_s_last_files_keeps_its_summary(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(tt, "save_model", killed)
-    code, _ = run_labram("pretrain", "--store", store, *TINY, "--out", out)
+    code, _ = run_labram("pretrain", "--store", store, *TINY, *TOKENIZER_STAGE, "--out", out)
     assert code == 130
     assert (out / "tokenizer" / "summary.json").is_file()
     assert not (out / "tokenizer" / "tokenizer.pt").exists()
     monkeypatch.setattr(tt, "save_model", real)
-    code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out, "--resume")
+    code, output = run_labram("pretrain", "--store", store, *TINY, *TOKENIZER_STAGE, "--out", out,
+                              "--resume")  # fmt: skip
     assert code == 0, output
     assert (out / "tokenizer" / "tokenizer.pt").is_file()
     assert (out / "tokenizer" / "summary.json").is_file()

@@ -15,7 +15,7 @@ import pytest
 
 from labram.checkpoints.safe_read import read_checkpoint
 from tests.labram.cli_runs import one_error, run_labram
-from tests.labram.test_run_guards import TINY
+from tests.labram.test_run_guards import TINY, TOKENIZER_STAGE
 
 KEY = "tokenizer_used"
 
@@ -110,7 +110,7 @@ def test_a_tokenizer_the_run_trained_is_recorded_and_checked_on_resume(
     store: str, tokenizers: tuple[Path, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "pt"
-    code, output = run_labram("pretrain", "--store", store, *TINY, "--out", out)
+    code, output = run_labram("pretrain", "--store", store, *TINY, *TOKENIZER_STAGE, "--out", out)
     assert code == 0, output
     made = out / "tokenizer" / "tokenizer.pt"
     rec = json.loads((out / "config.json").read_text())[KEY]
@@ -121,7 +121,8 @@ def test_a_tokenizer_the_run_trained_is_recorded_and_checked_on_resume(
                           "--tokenizer", tokenizers[0]),
               "the tokenizer it trained", f"not --tokenizer {tokenizers[0]}")  # fmt: skip
     shutil.copy(tokenizers[1], made)  # replaced after the run recorded it
-    one_error(*run_labram("pretrain", "--store", store, *TINY, "--out", out, "--resume"),
+    one_error(*run_labram("pretrain", "--store", store, *TINY, *TOKENIZER_STAGE, "--out", out,
+                          "--resume"),
               f"the tokenizer {made} changed since the run began")  # fmt: skip
 
 
