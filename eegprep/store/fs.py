@@ -356,15 +356,8 @@ class Location:
         gigabytes is one line of zeros). An object of at most ``cap`` bytes is read at once."""
         with self.calling("read", *parts):
             if self.local:
-                path = self.path(*parts)
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-                with os.fdopen(fd, "rb") as fh:
-                    info = os.fstat(fd)
-                    if not stat.S_ISREG(info.st_mode):
-                        raise OSError(errno.EINVAL, "not a regular file", path)
-                    if info.st_size <= cap:
-                        return fh.read()
-                    return _capped_lines(fh, cap, mark)
+                with _regular_file(self.path(*parts)) as (fh, size):
+                    return fh.read() if size <= cap else _capped_lines(fh, cap, mark)
             if self.size(*parts) <= cap:
                 return bytes(self.fs.cat_file(self.path(*parts)))
             with self.fs.open(self.path(*parts), "rb") as fh:
@@ -374,13 +367,8 @@ class Location:
         limit = MAX_DOCUMENT_BYTES if parts and parts[-1].endswith(DOCUMENTS) else None
         if self.local:
             path = self.path(*parts)
-            # O_NONBLOCK: a FIFO put where a file belongs would block the open (and a read)
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-            with os.fdopen(fd, "rb") as fh:
-                info = os.fstat(fd)
-                if not stat.S_ISREG(info.st_mode):
-                    raise OSError(errno.EINVAL, "not a regular file", path)
-                _check_document_size(info.st_size, limit, path)
+            with _regular_file(path) as (fh, size):
+                _check_document_size(size, limit, path)
                 return fh.read() if limit is None else fh.read(limit + 1)
         if limit is None:
             return bytes(self.fs.cat_file(self.path(*parts)))
@@ -527,6 +515,19 @@ another program's) was read whole and parsed: 6 GiB of memory for 3 GiB."""
 
 
 _PIECE = 8 * 2**20  # bytes read at a time by read_capped_lines (at most its cap)
+
+
+@contextlib.contextmanager
+def _regular_file(path: str) -> Iterator[tuple[Any, int]]:
+    """The local file ``path`` open for reading, and its size (bytes); ``OSError`` (EINVAL)
+    for anything but a regular file. Opened with ``O_NONBLOCK``: a FIFO put where a file
+    belongs would block the open (and a read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        yield fh, info.st_size
 
 
 def _capped_lines(fh: Any, cap: int, mark: Callable[[int], bytes]) -> bytes:
