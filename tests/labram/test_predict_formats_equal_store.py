@@ -138,19 +138,24 @@ def _classifier(path: Path) -> Path:
     return path
 
 
+def _embedded(store: Path, ckpt: Path, out: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``labram embed`` of ``store`` into ``out``: each window's recording id, start (s) and
+    class probabilities (the softmax of its logits, float64)."""
+    embed([str(store)], ckpt, out, cfg=EmbedConfig(), device="cpu")
+    e = zarr.open_group(str(out), mode="r")
+    logits = np.asarray(e["logits"][:], np.float64)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return np.array([str(r) for r in e["recording"][:]]), np.asarray(e["start_s"][:]), probs
+
+
 def _stored(src: Path, corpus: str, ckpt: Path, out: Path) -> dict[str, dict[str, Any]]:
     """Per source file (relative to ``src``): the store's channels, and the window starts and
     probabilities ``labram embed`` gives its recording."""
     config = IngestConfig(workers=0, progress=False, mains=50)
     rep = ingest(corpus, src=src, out=out / "s.zarr", config=config)
     assert rep.failed == [], rep.failed
-    embed([str(out / "s.zarr")], ckpt, out / "e.zarr", cfg=EmbedConfig(), device="cpu")
-    e = zarr.open_group(str(out / "e.zarr"), mode="r")
-    logits = np.asarray(e["logits"][:], np.float64)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    ids = np.array([str(r) for r in e["recording"][:]])
-    starts = np.asarray(e["start_s"][:])
+    ids, starts, probs = _embedded(out / "s.zarr", ckpt, out / "e.zarr")
     return {
         rec.source: {
             "channels": list(rec.channels),
@@ -277,14 +282,8 @@ def test_each_recording_of_a_multi_recording_mat_predicts_as_its_store_embeds(
     ckpt = _classifier(tmp_path / "best.pt")
     config = IngestConfig(workers=0, progress=False)
     assert ingest("seed", src=tmp_path / "src", out=tmp_path / "s.zarr", config=config).failed == []
-    embed([str(tmp_path / "s.zarr")], ckpt, tmp_path / "e.zarr", cfg=EmbedConfig(), device="cpu")
-    e = zarr.open_group(str(tmp_path / "e.zarr"), mode="r")
-    logits = np.asarray(e["logits"][:], np.float64)
-    p_store = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p_store /= p_store.sum(axis=1, keepdims=True)
-    ids = np.array([str(r) for r in e["recording"][:]])
+    ids, starts, p_store = _embedded(tmp_path / "s.zarr", ckpt, tmp_path / "e.zarr")
     recs = open_store(tmp_path / "s.zarr").recordings
-    starts = np.asarray(e["start_s"][:])
     stored = {r.record.part: (starts[ids == r.id].tolist(), p_store[ids == r.id]) for r in recs}
     assert sorted(stored) == ["djc_eeg1", "djc_eeg2", "djc_eeg3"]
 
