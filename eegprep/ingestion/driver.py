@@ -43,7 +43,7 @@ from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.record_gaps import unstated, unstated_note
 from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.source_presence import GONE as GONE_STATE
-from eegprep.ingestion.source_presence import SourcePresence, hidden_note
+from eegprep.ingestion.source_presence import SourcePresence, hidden_note, moved_sources
 from eegprep.ingestion.task import IngestResult, IngestTask, recipe_for_manifest, run_task
 from eegprep.readers import clear_caches
 from eegprep.store.fs import Location
@@ -144,7 +144,8 @@ def ingest(
             seen = SeenFiles.load(writer.loc)
             try:
                 tasks = _plan(manifest, found, writer, cfg, report, seen)
-                gone = _sources_gone(manifest, str(found.root), writer, cfg, report)
+                now = {t.rid for t in tasks}  # (a source moved, its name kept, is not gone)
+                gone = _sources_gone(manifest, str(found.root), writer, cfg, report, now)
                 listed = _run(tasks, writer, cfg, report, seen)
                 _note_renamed(gone, listed, writer, report)
             except BaseException:
@@ -188,8 +189,8 @@ def _plan(
     seen = seen or SeenFiles()
     existing = writer.existing()
     _index_warnings(writer, report)
-    mine = _corpus_records(writer, manifest)
     root = str(found.root)
+    mine = _moved_here(_corpus_records(writer, manifest), found, root, report)
     tasks = []
     for item in resolve_names(found.items, mine):
         stamps = _stamped(manifest, root, item, report)
@@ -228,6 +229,25 @@ def _plan(
             )
         )
     return tasks
+
+
+def _moved_here(
+    mine: dict[str, dict[str, Any]], found: Discovery, root: str, report: IngestReport
+) -> dict[str, dict[str, Any]]:
+    """The corpus's records ``mine`` as naming goes by: a listed recording whose source was
+    moved under another folder of ``root`` (its name and bytes kept:
+    :func:`~eegprep.ingestion.source_presence.moved_sources`) names the new path, so that the
+    file keeps the recording's name and is ingested again as it, with a line in ``report``."""
+    moved = moved_sources(found.items, mine, root)
+    out = dict(mine)
+    for (relpath, _part), rid in moved.items():
+        old = mine[rid]
+        out[rid] = {**old, "source": relpath}
+        report.warnings.setdefault(relpath, []).append(
+            f"moved from {shown_path(str(old.get('source')))}: the bytes of {rid}'s source, "
+            f"ingested again as {rid} (its fields from the new path)"
+        )
+    return out
 
 
 def _index_warnings(writer: StoreWriter, report: IngestReport) -> None:
@@ -274,7 +294,12 @@ GONE = "(sources gone)"
 
 
 def _sources_gone(
-    manifest: Manifest, root: str, writer: StoreWriter, cfg: IngestConfig, report: IngestReport
+    manifest: Manifest,
+    root: str,
+    writer: StoreWriter,
+    cfg: IngestConfig,
+    report: IngestReport,
+    ingesting: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, tuple[str, str]]:
     """Prune, or name in a note, the corpus's listed recordings whose source file is no longer
     under ``root`` (renamed, moved or deleted). Returns the kept ones by their source's content
@@ -284,13 +309,17 @@ def _sources_gone(
     (:mod:`eegprep.ingestion.source_presence`): a folder that cannot be read, a stale mount or
     an I/O error is not proof, nor is a folder of its path that hides what it held (a link to
     nothing, an empty folder, a mount point with nothing on it: a disk not mounted), and keeps
-    its recordings, named on a note line (one per such folder). Nothing is pruned when more
+    its recordings, named on a note line (one per such folder). A recording this run ingests
+    (``ingesting``: ids; a source moved to another folder, its name kept) has one. Nothing
+    is pruned when more
     than ``cfg.prune_max`` of the corpus's listed recordings (or all of them) are gone: that is
     a wrong ``--src``, a partial copy or a half-mounted share far more often than a corpus that
     lost that much.
     """
     mine = _corpus_records(writer, manifest)
-    gone, unsure, hidden = _presence(mine, root)
+    gone, unsure, hidden = _presence(
+        {r: rec for r, rec in mine.items() if r not in ingesting}, root
+    )
     notes = report.warnings.setdefault(GONE, []) if gone or unsure or hidden else []
     if unsure:
         notes.append(

@@ -21,8 +21,12 @@ reboots for network and removable file systems.
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
+from eegprep.corpus.discover import SourceItem
+from eegprep.corpus.sources import HASHES, file_digest
 
 GONE = "gone"
 """:meth:`SourcePresence.state` of a source the file system says does not exist."""
@@ -105,3 +109,59 @@ def hidden_note(folder: str, what: str, ids: list[str]) -> str:
         f"{len(ids)} listed recordings kept, their sources are under {shown_path(folder)}, {what} "
         f"(a disk not mounted?): {names}; mount it, or if they are gone, {todo}"
     )
+
+
+def moved_sources(
+    items: list[SourceItem], records: dict[str, dict[str, Any]], root: str
+) -> dict[tuple[str, str | None], str]:
+    """The sources of ``items`` that are a listed recording's source moved: ``(relpath, part)
+    -> id``.
+
+    A file moved to another folder under its corpus (another session's, subject's or montage's:
+    fields its path gives) keeps the name the manifest gives it. When the recording of that
+    name (``records``: the corpus's, by id; a name with a ``~`` suffix by the name before it)
+    has no source under ``root`` now, and the file's bytes are that source's (its content
+    digest, and the same ``part``), it is that recording: it is ingested again as it, its
+    fields taken from the new path, and never listed beside it under a new name (two records
+    of one source, which ``eegprep validate`` reports and training reads twice) while the stale
+    one stays. Only a file whose name is such a recording's is read, once; the first in the
+    order of ``items`` takes it.
+    """
+    presence = SourcePresence(root)
+    by_name: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for rid, rec in ((rid, rec) for rid, rec in records.items() if _matchable(rec)):
+        name = rid.split("/", 1)[-1].split("~", 1)[0].casefold()
+        by_name.setdefault(name, []).append((rid, rec))
+    listed = {(r.get("source"), r.get("part")) for r in records.values() if _matchable(r)}
+    moved: dict[tuple[str, str | None], str] = {}
+    for it in items:
+        key = (it.relpath, it.part)
+        if key in listed:
+            continue
+        for rid, rec in by_name.get(it.name.casefold(), []):
+            if rid not in moved.values() and _is_moved(presence, it, rec):
+                moved[key] = rid
+                break
+    return moved
+
+
+def _matchable(record: dict[str, Any]) -> bool:
+    """Whether ``record`` names a source a file can be matched by (a ``source`` of text, a
+    ``part`` of text or null: a record edited to others matches none,
+    :func:`~eegprep.corpus.discover.resolve_names`)."""
+    part = record.get("part")
+    return isinstance(record.get("source"), str) and (part is None or isinstance(part, str))
+
+
+def _is_moved(presence: SourcePresence, item: SourceItem, record: dict[str, Any]) -> bool:
+    """Whether ``item`` holds the bytes of ``record``'s source, which is gone."""
+    if record.get("part") != item.part or presence.state(record.get("source")) != GONE:
+        return False
+    for algorithm in HASHES:
+        digest = record.get(f"source_{algorithm}")
+        if isinstance(digest, str) and digest:
+            try:
+                return file_digest(os.path.join(presence.root, item.relpath), algorithm) == digest
+            except (OSError, SourceError):  # (its own line comes when it is ingested)
+                return False
+    return False

@@ -8,13 +8,14 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.ingestion.driver import GONE
+from eegprep.ingestion.driver import GONE, ingest
 from eegprep.store.validate import validate
-from tests.safety.corpus import ingest_folder, write_edf
+from tests.safety.corpus import folder_config, ingest_folder, write_edf
 
 
 def _corpus(tmp_path: Path) -> tuple[Path, Path]:
@@ -200,3 +201,63 @@ def test_sources_behind_a_link_to_nothing_are_kept_not_pruned(tmp_path: Path) ->
     (tmp_path / "unmounted").rename(disk)
     rep = ingest_folder(src, out, prune=True)
     assert (rep.n_ingested, rep.n_removed, rep.n_current) == (0, 0, 4)
+
+
+def _tuh_corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """Three TUH files: two in one session folder, one in another; ingested."""
+    src, out = tmp_path / "tuh", tmp_path / "s.zarr"
+    for k, rel in enumerate(("s001_2010/01_tcp_ar/x_s001_t000", "s001_2010/01_tcp_ar/x_s001_t001",
+                             "s002_2011/01_tcp_ar/x_s002_t000")):  # fmt: skip
+        write_edf(src, f"edf/000/aaaaaaaa/{rel.replace('x_', 'aaaaaaaa_')}.edf", seed=k)
+    rep = ingest("tuh", src=src, out=out, config=folder_config())
+    assert rep.n_ingested == 3
+    return src, out
+
+
+@pytest.mark.parametrize(
+    "name, folder",
+    [("aaaaaaaa_s001_t000", "s001_2010/01_tcp_ar"), ("aaaaaaaa_s002_t000", "s002_2011/01_tcp_ar")],
+    ids=["folder-kept", "folder-emptied"],
+)
+def test_a_source_moved_to_another_folder_keeps_its_recording(
+    tmp_path: Path, name: str, folder: str
+) -> None:
+    """A file moved to another session's or montage's folder keeps the name the manifest
+    gives it: it is its recording, ingested again from its new path (its fields from it), never
+    listed beside the stale one under a suffixed name (two records of one source: `validate`
+    reported them, training read them twice), whether its old folder still holds files
+    (the stale one was named gone) or not (kept as behind a disk not mounted)."""
+    src, out = _tuh_corpus(tmp_path)
+    rid = f"tuh/{name}"
+    before = open_store(out)
+    old = before.read(rid)
+    moved = f"edf/000/aaaaaaaa/s005_2012/02_tcp_le/{name}.edf"
+    (src / moved).parent.mkdir(parents=True)
+    shutil.move(src / f"edf/000/aaaaaaaa/{folder}/{name}.edf", src / moved)
+
+    rep = ingest("tuh", src=src, out=out, config=folder_config(prune=True))
+    assert (rep.n_ingested, rep.n_current, rep.n_removed) == (1, 2, 0)
+    assert set(rep.warnings) == {moved}
+    (line,) = rep.warnings[moved]
+    assert f"moved from edf/000/aaaaaaaa/{folder}/{name}.edf" in line and rid in line
+    store = open_store(out)
+    assert len(store.index_rows()) == 3 and rid in store.index_rows()
+    row = store.index_rows()[rid]
+    assert (row["source"], row["session"], row["labels"]["montage"]) == (moved, "s005", "02_tcp_le")
+    assert np.array_equal(store.read(rid), old)
+    assert np.array_equal(before.read(rid), old)  # a reader of the old index reads on
+    assert validate(str(out)) == (3, [])
+    again = ingest("tuh", src=src, out=out, config=folder_config())
+    assert (again.n_ingested, again.n_current, again.warnings) == (0, 3, {})
+
+
+def test_a_moved_source_with_other_bytes_is_another_recording(tmp_path: Path) -> None:
+    """Only the bytes of the gone source make a file of its name that recording: a file of
+    that name with other bytes is ingested under a name of its own, the gone one named."""
+    src, out = _tuh_corpus(tmp_path)
+    (src / "edf/000/aaaaaaaa/s001_2010/01_tcp_ar/aaaaaaaa_s001_t000.edf").unlink()
+    write_edf(src, "edf/000/aaaaaaaa/s009_2013/01_tcp_ar/aaaaaaaa_s001_t000.edf", seed=9)
+    rep = ingest("tuh", src=src, out=out, config=folder_config())
+    assert (rep.n_ingested, rep.n_current) == (1, 2)
+    assert "tuh/aaaaaaaa_s001_t000" in rep.warnings[GONE][0]
+    assert len(open_store(out).index_rows()) == 4
