@@ -47,7 +47,7 @@ from eegprep.ingestion.source_presence import SourcePresence, hidden_note, moved
 from eegprep.ingestion.task import IngestResult, IngestTask, recipe_for_manifest, run_task
 from eegprep.readers import clear_caches
 from eegprep.store.fs import Location
-from eegprep.store.record import RecordingRecord
+from eegprep.store.record import RecordingRecord, source_identity
 from eegprep.store.writer import StoreWriter
 
 EXIT_OK = 0
@@ -147,7 +147,7 @@ def ingest(
                 now = {t.rid for t in tasks}  # (a source moved, its name kept, is not gone)
                 gone = _sources_gone(manifest, str(found.root), writer, cfg, report, now)
                 listed = _run(tasks, writer, cfg, report, seen)
-                _note_renamed(gone, listed, writer, report)
+                _note_renamed(gone, listed, writer, report, manifest.name)
             except BaseException:
                 _save_seen(seen, writer, quiet=True)  # the error that stopped it is the line
                 raise
@@ -390,13 +390,20 @@ def _kept_note(cfg: IngestConfig, gone: dict[str, dict[str, Any]], n_mine: int, 
 
 
 def _by_source_hash(gone: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    """The recordings ``gone`` by their source's content hash: ``{hash: (id, source)}``."""
+    """The recordings ``gone`` by their source's identity (content digest and part:
+    :func:`~eegprep.store.record.source_identity`): ``{identity: (id, source)}``."""
     out = {}
     for rid, rec in gone.items():
-        digest = rec.get("source_blake3")
-        if isinstance(digest, str) and digest:
-            out[digest] = (rid, str(rec.get("source")))
+        identity = _identity(rec)
+        if identity:
+            out[identity] = (rid, str(rec.get("source")))
     return out
+
+
+def _identity(record: dict[str, Any]) -> str:
+    """What makes ``record`` the same recording as another: its source's digest and part."""
+    digest = record.get("source_blake3") or record.get("source_sha256")
+    return source_identity(digest, record.get("part"))
 
 
 def _hidden_notes(hidden: dict[tuple[str, str], list[str]]) -> list[str]:
@@ -419,21 +426,40 @@ _HIDDEN_LINES = 5
 
 
 def _note_renamed(
-    gone: dict[str, tuple[str, str]], listed: list[str], writer: StoreWriter, report: IngestReport
+    gone: dict[str, tuple[str, str]],
+    listed: list[str],
+    writer: StoreWriter,
+    report: IngestReport,
+    corpus: str,
 ) -> None:
-    """Warn about each recording just listed whose source has the bytes of a gone one's: the
-    same recording is then in the store twice."""
-    if not gone:
-        return
+    """Warn about each recording just listed whose source has the bytes of another listed
+    recording's of the corpus (a gone one's: renamed or moved; or one still there: a copy):
+    the same recording is then in the store twice, which `eegprep validate` reports and a
+    split can put on both sides."""
     records = writer.existing()
+    others: dict[str, list[str]] = {}
+    for rid, rec in records.items():
+        if rec.get("corpus") == corpus and _identity(rec):
+            others.setdefault(_identity(rec), []).append(rid)
+    gone_ids = {rid for rid, _ in gone.values()}
     for rid in listed:
         rec = records.get(rid, {})
-        old = gone.get(rec.get("source_blake3") or "")
+        identity = _identity(rec)
+        lines = []
+        old = gone.get(identity)
         if old is not None and old[0] != rid:
-            report.warnings.setdefault(str(rec.get("source") or rid), []).append(
+            lines.append(
                 f"the same bytes as {old[0]} (from {old[1]}, which is gone: renamed or moved?); "
                 f"both are in the store: --prune removes {old[0]}"
             )
+        for twin in (o for o in others.get(identity, []) if o != rid and o not in gone_ids):
+            lines.append(
+                f"the same bytes as {twin} (from {records[twin].get('source')}, also listed): "
+                "one recording under two names, which `eegprep validate` reports and a split "
+                "can put on both sides; remove one of the files, or leave it out (--include)"
+            )
+        if lines:
+            report.warnings.setdefault(str(rec.get("source") or rid), []).extend(lines)
 
 
 def _damage(writer: StoreWriter, record: dict[str, Any]) -> list[str]:

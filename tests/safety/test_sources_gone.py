@@ -261,3 +261,19 @@ def test_a_moved_source_with_other_bytes_is_another_recording(tmp_path: Path) ->
     assert (rep.n_ingested, rep.n_current) == (1, 2)
     assert "tuh/aaaaaaaa_s001_t000" in rep.warnings[GONE][0]
     assert len(open_store(out).index_rows()) == 4
+
+
+def test_a_copied_source_is_named_as_the_same_recording(tmp_path: Path) -> None:
+    """A file copied under another name (both there) is listed under both, which `validate`
+    reports as one source listed twice and the training split check refuses: the ingest that
+    lists the copy says so, naming the recording it copies (it said nothing)."""
+    src, out = _corpus(tmp_path)
+    shutil.copy2(src / "site" / "r1.edf", src / "site" / "r1_copy.edf")
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.n_current, GONE in rep.warnings) == (1, 3, False)
+    (line,) = rep.warnings["site/r1_copy.edf"]
+    assert "the same bytes as folder/site_r1 (from site/r1.edf, also listed)" in line
+    n, problems = validate(str(out))
+    assert n == 4 and any("folder/site_r1_copy" in p for p in problems)  # what the line warns of
+    rep = ingest_folder(src, out, verify_checksums=True)
+    assert (rep.n_ingested, rep.n_current, rep.warnings) == (0, 4, {})
