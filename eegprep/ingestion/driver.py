@@ -25,7 +25,7 @@ from eegprep.base.files import as_text_all
 from eegprep.base.limits import Limits, format_bytes
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact, redact_all
-from eegprep.base.wording import counted, noun, of_total
+from eegprep.base.wording import counted, noun, of_total, some_of
 from eegprep.base.write_errors import PLACE_ERRORS, names_its_file
 from eegprep.corpus.discover import Discovery, SourceItem, discover, resolve_names
 from eegprep.corpus.folders import corpus_dir
@@ -192,7 +192,9 @@ def _plan(
     root = str(found.root)
     mine = _moved_here(_corpus_records(writer, manifest), found, root, report)
     tasks = []
-    for item in resolve_names(found.items, mine):
+    resolved = resolve_names(found.items, mine)
+    _note_names_kept(found.items, resolved, manifest, report)
+    for item in resolved:
         stamps = _stamped(manifest, root, item, report)
         if stamps is None:
             continue
@@ -248,6 +250,33 @@ def _moved_here(
             f"ingested again as {rid} (its fields from the new path)"
         )
     return out
+
+
+NAMES_KEPT = "(names kept)"
+"""The report's warnings key for listed recordings whose manifest now names them otherwise."""
+
+
+def _note_names_kept(
+    items: list[SourceItem], resolved: list[SourceItem], manifest: Manifest, report: IngestReport
+) -> None:
+    """One line in ``report`` when listed recordings keep names the manifest no longer gives
+    (its ``[path] name`` rule changed): a source keeps its name in a store for good
+    (:func:`~eegprep.corpus.discover.resolve_names`), and the new rule had no effect unsaid. A
+    name given a ``~`` suffix where two sources share one is no such change."""
+    kept = [
+        (now.name, it.name)
+        for it, now in zip(items, resolved)
+        if now.name != it.name and now.name.split("~", 1)[0] != it.name
+    ]
+    if not kept:
+        return
+    first = [f"{manifest.name}/{old} (the rule gives {new})" for old, new in kept]
+    keep = noun(len(kept), "keeps its name", "keep their names")
+    report.warnings.setdefault(NAMES_KEPT, []).append(
+        f"{counted(len(kept), 'listed recording')} {keep}, "
+        f"which the manifest's name rule no longer gives ({some_of(first, 3)}): a source keeps "
+        "its name in a store for good; ingest into a new --out to take the new names"
+    )
 
 
 def _index_warnings(writer: StoreWriter, report: IngestReport) -> None:

@@ -13,7 +13,7 @@ import pytest
 from eegprep import open_store
 from eegprep.base.errors import ManifestError, StoreFormatError
 from eegprep.corpus.discover import check_name
-from eegprep.ingestion.driver import ingest
+from eegprep.ingestion.driver import NAMES_KEPT, ingest
 from eegprep.store.validate import validate
 from eegprep.store.writer import check_group
 from tests.safety.corpus import FOLDER, files_under, ingest_folder, write_edf
@@ -147,6 +147,32 @@ def test_rewording_a_manifest_does_not_reingest(tmp_path: Path) -> None:
     assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_current == 1
     manifest.write_text(text.replace('on_unknown = "warn"', 'on_unknown = "ignore"'))
     assert ingest(str(manifest), src=src, out=out, config=FOLDER).n_ingested == 1
+
+
+def test_a_changed_name_rule_keeps_the_listed_names_and_says_so(tmp_path: Path) -> None:
+    """A manifest whose ``[path] name`` rule changed gives its listed sources other names; a
+    source keeps the name it was listed under for good (no second copy of each under the new
+    name), and every ingest says the new rule has no effect on them (it said nothing, and the
+    recordings were ingested again under the old names). A source first listed now takes the
+    new rule's name; a clash's ``~`` suffix is no change of rule."""
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    for k, rel in enumerate(("a.edf", "b.edf", "sub/a.edf")):
+        write_edf(src, rel, seed=k)
+    manifest = tmp_path / "m.toml"
+    text = (Path(__file__).parents[2] / "manifests" / "folder.toml").read_text()
+    manifest.write_text(text.replace('name = "{path}"', 'name = "{stem}"'))
+    first = ingest(str(manifest), src=src, out=out, config=FOLDER)
+    assert first.n_ingested == 3 and not any("name" in k for k in first.warnings)
+    manifest.write_text(text.replace('name = "{path}"', 'name = "x_{stem}"'))
+    write_edf(src, "c.edf", seed=7)
+    rep = ingest(str(manifest), src=src, out=out, config=FOLDER)
+    assert (rep.n_ingested, rep.n_current) == (4, 0)  # (the manifest changed: all again)
+    (line,) = rep.warnings[NAMES_KEPT]
+    assert line.startswith("3 listed recordings keep their names")
+    assert "folder/b (the rule gives x_b)" in line
+    ids = set(open_store(out).index_rows())
+    assert len(ids) == 4 and "folder/x_c" in ids and "folder/b" in ids
+    assert validate(str(out))[1] == []
 
 
 @pytest.mark.parametrize("target", ["../../evil", "data", "a/b", ".x", "time"])
