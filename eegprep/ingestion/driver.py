@@ -43,7 +43,13 @@ from eegprep.ingestion.options import IngestConfig
 from eegprep.ingestion.record_gaps import unstated, unstated_note
 from eegprep.ingestion.seen_files import SeenFiles
 from eegprep.ingestion.source_presence import GONE as GONE_STATE
-from eegprep.ingestion.source_presence import SourcePresence, hidden_note, moved_sources
+from eegprep.ingestion.source_presence import (
+    SourcePresence,
+    elsewhere_note,
+    held_elsewhere,
+    hidden_note,
+    moved_sources,
+)
 from eegprep.ingestion.task import IngestResult, IngestTask, recipe_for_manifest, run_task
 from eegprep.readers import clear_caches
 from eegprep.store.fs import Location
@@ -349,7 +355,14 @@ def _sources_gone(
     gone, unsure, hidden = _presence(
         {r: rec for r, rec in mine.items() if r not in ingesting}, root
     )
-    notes = report.warnings.setdefault(GONE, []) if gone or unsure or hidden else []
+    roots = _other_roots(writer, manifest.name, root) if gone else []
+    sources = {r: str(rec.get("source")) for r, rec in mine.items()}
+    here = [src for r, src in sources.items() if r not in gone]
+    elsewhere = held_elsewhere({r: sources[r] for r in gone}, here, roots)
+    for rid in (rid for ids in elsewhere.values() for rid in ids):
+        del gone[rid]
+    said = gone or unsure or hidden or elsewhere
+    notes = report.warnings.setdefault(GONE, []) if said else []
     if unsure:
         notes.append(
             f"{len(unsure)} listed recordings' sources could not be checked, kept: "
@@ -357,6 +370,7 @@ def _sources_gone(
             + (", ..." if len(unsure) > 3 else "")
         )
     notes.extend(_hidden_notes(hidden))
+    notes.extend(elsewhere_note(other, ids, root) for other, ids in elsewhere.items())
     if not gone:
         return {}
     share = len(gone) / len(mine)
@@ -368,6 +382,23 @@ def _sources_gone(
         return {}
     notes.append(_kept_note(cfg, gone, len(mine), root))
     return _by_source_hash(gone)
+
+
+def _other_roots(writer: StoreWriter, corpus: str, root: str) -> list[str]:
+    """The other folders ``corpus`` was ingested from into the store (its reports' ``root``),
+    newest first, that are folders here; ``root`` and the same folder by another path (a link)
+    left out."""
+    from eegprep.store.reports import read_reports
+
+    here = os.path.realpath(root)
+    out: list[str] = []
+    for rep in reversed(read_reports(writer.loc)[0]):
+        other = rep.get("root")
+        if rep.get("corpus") != corpus or not isinstance(other, str) or other in out:
+            continue
+        if os.path.realpath(other) != here and os.path.isdir(other):
+            out.append(other)
+    return out
 
 
 def _presence(

@@ -25,6 +25,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
+from eegprep.base.wording import counted, noun
 from eegprep.corpus.discover import SourceItem
 from eegprep.corpus.sources import HASHES, file_digest
 
@@ -165,3 +166,50 @@ def _is_moved(presence: SourcePresence, item: SourceItem, record: dict[str, Any]
             except (OSError, SourceError):  # (its own line comes when it is ingested)
                 return False
     return False
+
+
+def held_elsewhere(
+    gone: dict[str, str], present: list[str], roots: list[str]
+) -> dict[str, list[str]]:
+    """Which of the listed recordings ``gone`` (id -> source, gone under the corpus folder
+    given now) another folder the corpus was ingested from (``roots``, newest first) still
+    holds, when that folder is no earlier copy of this one: ``{root: ids}``.
+
+    Such sources are not gone: the ingest was given another folder (a sub-folder of the corpus,
+    or a second corpus under one manifest name), and ``--prune`` would remove recordings whose
+    files are all there. A folder this one is a copy of (or was moved from, and still there)
+    holds most of the sources that are here too (``present``: the others' sources): a file
+    deleted from the copy is gone. So a folder counts only when it holds more of the gone
+    sources than of those here.
+    """
+    out: dict[str, list[str]] = {}
+    left = dict(gone)
+    for other in roots:
+        there = SourcePresence(other)
+        held = [rid for rid, source in left.items() if there.state(source) == ""]
+        if not held:
+            continue
+        shared = 0
+        for source in present:
+            shared += there.state(source) == ""
+            if shared >= len(held):
+                break
+        if shared < len(held):
+            out[other] = held
+            for rid in held:
+                del left[rid]
+    return out
+
+
+def elsewhere_note(other: str, ids: list[str], root: str) -> str:
+    """The one line that names the recordings kept because ``other`` still holds them."""
+    n = len(ids)
+    names = ", ".join(ids[:3]) + (", ..." if n > 3 else "")
+    them = noun(n, "it", "them")
+    return (
+        f"{counted(n, 'listed recording')} {noun(n, 'has', 'have')} no source under "
+        f"{shown_path(root)} but {noun(n, 'does', 'do')} under {shown_path(other)}, which this "
+        f"corpus was ingested from before (is --src the folder {noun(n, 'it was', 'they were')} "
+        f"ingested from? a second corpus under one manifest name?): {names}; kept, --prune "
+        f"removes {them} only once {shown_path(other)} no longer holds {them}"
+    )

@@ -82,9 +82,12 @@ def test_a_wrong_src_prunes_nothing(tmp_path: Path) -> None:
     write_edf(other, "x.edf", seed=9)
     rep = ingest_folder(other, out, prune=True)
     assert (rep.n_ingested, rep.n_removed) == (1, 0)
-    assert rep.warnings[GONE][0].startswith(
-        "not pruned: no source of the 3 listed recordings is under"
+    assert rep.warnings[GONE][0].startswith(  # (the folder they were ingested from is named)
+        f"3 listed recordings have no source under {other} but do under {tmp_path / 'src'}"
     )
+    shutil.rmtree(tmp_path / "src")  # (no folder holds them now: x.edf is listed too)
+    rep = ingest_folder(other, out, prune=True)
+    assert rep.warnings[GONE][0].startswith("not pruned: 3 of the 4 listed recordings")
     listed = set(open_store(out).index_rows())
     assert listed == {"folder/site_r0", "folder/site_r1", "folder/site_r2", "folder/x"}
     assert validate(str(out)) == (4, [])
@@ -98,6 +101,10 @@ def test_a_wrong_src_sharing_some_names_prunes_nothing(tmp_path: Path) -> None:
     ingest_folder(src, out)
     other = tmp_path / "other"
     write_edf(other, "site/r0.edf", seed=0)  # the same file name, the same bytes
+    rep = ingest_folder(other, out, prune=True, prune_max=1.0)
+    assert rep.n_removed == 0  # (their files are all under src, which they were ingested from)
+    assert rep.warnings[GONE][0].startswith(f"3 listed recordings have no source under {other}")
+    shutil.rmtree(src)
     rep = ingest_folder(other, out, prune=True)
     assert rep.n_removed == 0
     assert rep.warnings[GONE][0].startswith("not pruned: 3 of the 4 listed recordings")
@@ -277,3 +284,39 @@ def test_a_copied_source_is_named_as_the_same_recording(tmp_path: Path) -> None:
     assert n == 4 and any("folder/site_r1_copy" in p for p in problems)  # what the line warns of
     rep = ingest_folder(src, out, verify_checksums=True)
     assert (rep.n_ingested, rep.n_current, rep.warnings) == (0, 4, {})
+
+
+def test_prune_removes_nothing_another_folder_of_the_corpus_still_holds(tmp_path: Path) -> None:
+    """Two folders ingested into one store under one manifest name (a second corpus, or a
+    sub-folder of the first given as --src): the first's recordings have no source under the
+    second, yet their files are all there. `--prune` from the second removed every one of them
+    (half the corpus passed --prune-max 0.5); they are kept, one note naming the folder, until
+    that folder no longer holds them."""
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "s.zarr"
+    for k in range(2):
+        write_edf(a, f"one/r{k}.edf", seed=k)
+        write_edf(b, f"two/r{k}.edf", seed=10 + k)
+    assert ingest_folder(a, out).n_ingested == 2
+    assert ingest_folder(b, out).n_ingested == 2
+    rep = ingest_folder(b, out, prune=True)
+    assert (rep.n_current, rep.n_removed) == (2, 0)
+    (note,) = rep.warnings[GONE]
+    assert note.startswith(f"2 listed recordings have no source under {b} but do under {a}")
+    assert len(open_store(out).index_rows()) == 4
+    shutil.rmtree(a / "one")  # (now they are gone)
+    rep = ingest_folder(b, out, prune=True)
+    assert (rep.n_current, rep.n_removed) == (2, 2)
+    assert set(open_store(out).index_rows()) == {"folder/two_r0", "folder/two_r1"}
+
+
+def test_a_file_deleted_from_a_copy_of_the_corpus_is_pruned(tmp_path: Path) -> None:
+    """The corpus copied to another folder (the first still there) and a file deleted from the
+    copy: that file is gone, though the first folder holds it. A folder this one is a copy of
+    holds most of the sources that are here too, and does not keep the gone ones."""
+    src, out = _corpus(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)
+    (copy / "site" / "r2.edf").unlink()
+    rep = ingest_folder(copy, out, prune=True)
+    assert (rep.n_current, rep.n_removed) == (2, 1)
+    assert set(open_store(out).index_rows()) == {"folder/site_r0", "folder/site_r1"}
