@@ -40,9 +40,11 @@ EXIT_INTERNAL = 1
 @contextlib.contextmanager
 def click_output_named() -> Iterator[None]:
     """While click parses a command line it writes ``--help`` and ``--version`` to the standard
-    output itself, past :func:`say`: an ``OSError`` of such a write (a full device) is raised
-    again naming the standard output's file, as :func:`say` names it (a reader gone, a
-    ``BrokenPipeError``, is left as it is)."""
+    output itself, past :func:`say`, and so does a command that writes its results as CSV rows
+    (``labram predict --csv``, :class:`labram.stages.predictions.CsvRows`): an ``OSError`` of
+    such a write (a full device) is raised again naming the standard output's file, as
+    :func:`say` names it (a reader gone, a ``BrokenPipeError``, is left as it is). The CSV
+    rows gave ``cannot write it (No space left on device)``, naming no file."""
     try:
         yield
     except BrokenPipeError:

@@ -23,6 +23,7 @@ from eegprep.cli_group import (
     LocalText,
     OneLineErrors,
     StoreLocation,
+    click_output_named,
     exit_if_stopped,
     one_line,
     quiet,
@@ -584,8 +585,10 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
         say_notes("warning", warned, info=True)  # channels, ...: 5 of each kind; not -q's
     if as_json:
         say_lines(strict_json.dumps(res, indent=2).split("\n"))
-    elif as_csv:
-        write_csv(res, sys.stdout, per_window=per_window)
+    elif as_csv:  # (rows written past `say`: a failed write names the standard output too)
+        with click_output_named():
+            write_csv(res, sys.stdout, per_window=per_window)
+            sys.stdout.flush()  # (the rows still buffered fail here, named, not at the exit)
     else:
         for line in table_lines(res, per_window=per_window):
             say(line)
