@@ -10,7 +10,8 @@ whose output was lost exited 0), and code that asks ``sys.stderr.isatty()`` fail
 :func:`reopen_closed` puts the null device on each closed descriptor before anything else is
 opened, and gives Python a stream on it: the standard output's counts what is written to it.
 :func:`lost_output_status` then decides as coreutils does (``ls >&-``: "write error: Bad file
-descriptor", status 2): output the command had to write and could not is a failure, status 2,
+descriptor", status 2): output the command had to write and could not is a failure, status 2
+(of a success, or of a command that skipped some inputs and did the others, status 3),
 with one line on the standard error if that is open; a command that wrote nothing to it keeps
 its status. Lines meant for a closed standard error are dropped and the status is unchanged, as
 for one that cannot be written (``2> /dev/full``, docs/cli.md).
@@ -24,6 +25,11 @@ import sys
 
 EXIT_LOST_OUTPUT = 2
 """The status of a command whose output could not be written (coreutils' for ``ls >&-``)."""
+
+EXIT_PARTLY_DONE = 3
+"""The status of a command that went on past inputs it skipped (an ingest, ``labram predict``,
+``embed``, ``report``, ``eegprep stats``: :data:`eegprep.ingestion.driver.EXIT_SOME_FAILED`),
+whose line says the others were done: their output lost is status 2 too (it was 3, silent)."""
 
 
 class _CountingNull(io.FileIO):
@@ -69,10 +75,11 @@ def reopen_closed() -> set[int]:
 
 def lost_output_status(status: object, prog: str) -> object:
     """The exit status of a command that ended with ``status`` (a ``SystemExit`` code): the
-    same, unless it is a success and wrote to a standard output that was closed at start, then
+    same, unless it is a success (or :data:`EXIT_PARTLY_DONE`: some inputs skipped, the others
+    done) and wrote to a standard output that was closed at start, then
     :data:`EXIT_LOST_OUTPUT` after one ``error:`` line on the standard error (if that is open).
     ``prog``: the command's name, for the line."""
-    if not _stdout_raw or status not in (0, None):
+    if not _stdout_raw or status not in (0, None, EXIT_PARTLY_DONE):
         return status
     try:
         sys.stdout.flush()
@@ -93,4 +100,4 @@ def lost_output_status(status: object, prog: str) -> object:
     return EXIT_LOST_OUTPUT
 
 
-__all__ = ["EXIT_LOST_OUTPUT", "lost_output_status", "reopen_closed"]
+__all__ = ["EXIT_LOST_OUTPUT", "EXIT_PARTLY_DONE", "lost_output_status", "reopen_closed"]

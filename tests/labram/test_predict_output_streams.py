@@ -3,7 +3,10 @@
 Each output form (the table, ``--csv``, ``--json``) written to a full device (``> /dev/full``)
 is one ``error:`` line naming the standard output's file, exit status 2, as every other output
 line of a command (:func:`eegprep.cli_group.say`); ``--csv``'s rows, written past ``say``,
-gave ``error: cannot write it (No space left on device)`` naming nothing.
+gave ``error: cannot write it (No space left on device)`` naming nothing. A standard output
+closed at start (``>&-``) lost the results of the files predicted without a word when another
+file was skipped (status 3, whose line says the others were done): that is said too, status 2,
+as a success that lost its output is.
 """
 
 from __future__ import annotations
@@ -51,3 +54,21 @@ def test_results_to_a_full_device_are_one_line_naming_it(
     assert status == 2, err
     assert errors == [errors[0]] and errors[0].startswith("error: /dev/full (standard output): ")
     assert "No space left on device" in errors[0] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("form", [(), ("--csv",)])
+def test_results_lost_to_a_closed_output_are_said_though_a_file_was_skipped(
+    files: tuple[Path, list[str]], form: tuple[str, ...]
+) -> None:
+    ckpt, paths = files
+    status, err = _predict(ckpt, paths, *form, shell=">&-")
+    assert status == 2, err
+    assert "skipped: " in err and "short.edf" in err  # (the skip is still said)
+    assert "the standard output was closed when labram started" in err
+
+
+def test_the_partly_done_status_is_the_ingests() -> None:
+    from eegprep._std_streams import EXIT_PARTLY_DONE
+    from eegprep.ingestion.driver import EXIT_SOME_FAILED
+
+    assert EXIT_PARTLY_DONE == EXIT_SOME_FAILED
