@@ -177,10 +177,13 @@ class LocalPath(click.Path):
         if self.output:
             _refuse_new_name(self, value, param, ctx)
         if self.exists and isinstance(value, str) and not os.path.lexists(value):
-            from eegprep.base.path_limits import shown_path  # (click's line shows \xff as U+FFFD)
+            from eegprep.base.path_limits import (
+                shown_path,  # (click's line shows \xff as U+FFFD)
+                unmatched_pattern,
+            )
 
             what = {"directory": "folder", "file": "file"}.get(self.name, "file or folder")
-            self.fail(f"{shown_path(value)}: no such {what}", param, ctx)
+            self.fail(f"{shown_path(value)}: no such {what}{unmatched_pattern(value)}", param, ctx)
         return super().convert(value, param, ctx)
 
 

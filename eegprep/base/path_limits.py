@@ -11,6 +11,7 @@ so in one line naming the setting instead.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from eegprep.base.errors import EegprepError, UsageError
@@ -84,6 +85,19 @@ def _limits(absolute: str) -> tuple[int, int]:
         return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
     except (OSError, ValueError, AttributeError):  # (no pathconf on Windows)
         return NAME_MAX_DEFAULT, PATH_MAX_DEFAULT
+
+
+_WILDCARD = re.compile(r"[*?]|\[[^]/]+\]")
+"""A shell wildcard: ``*``, ``?`` or a bracket set (``[0-9]``) within one name."""
+
+
+def unmatched_pattern(path: str | os.PathLike[str]) -> str:
+    """What to add to "no such file" of a ``path`` that holds a shell wildcard (``*.edf``,
+    ``runs/*/best.pt``, ``rec[0-9].edf``): a shell passes a pattern that matches no file on as
+    it is (bash without ``nullglob``), so the line named a file nobody meant; ``""`` otherwise."""
+    if not _WILDCARD.search(os.fsdecode(os.fspath(path))):
+        return ""
+    return " (a shell pattern that matched no file: the shell passed it on as it is)"
 
 
 def described(exc: BaseException, *, named: bool = False) -> str:

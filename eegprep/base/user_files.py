@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import special_kind
-from eegprep.base.path_limits import shown_path
+from eegprep.base.path_limits import shown_path, unmatched_pattern
 from eegprep.base.text import DOS_END, UTF16_MARKS, line_at
 from eegprep.base.unchanged_reads import unchanged_while_read
 
@@ -127,7 +127,7 @@ def open_user_file(
                 f"{_named(p)}: the {what} is a link to {_named(os.readlink(p))}, which does not "
                 "exist"
             ) from None
-        raise error(f"{_named(p)}: {what} not found") from None
+        raise error(f"{_named(p)}: {what} not found{unmatched_pattern(p)}") from None
     except IsADirectoryError:
         raise error(f"{_named(p)}: a folder, not a {what}") from None
     except OSError as exc:

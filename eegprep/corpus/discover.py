@@ -23,7 +23,7 @@ from typing import Any
 
 from eegprep.base.errors import EegprepError, SourceError, StoreFormatError, UsageError
 from eegprep.base.files import as_text, enclosing_store
-from eegprep.base.path_limits import shown_path
+from eegprep.base.path_limits import shown_path, unmatched_pattern
 from eegprep.base.regular_files import open_regular, special_file
 from eegprep.base.wording import counted
 from eegprep.corpus.manifest import Manifest
@@ -91,7 +91,7 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
             "whose name is not UTF-8)"
         )
     if not root.exists():
-        raise UsageError(f"{shown_path(root)}: corpus folder not found")
+        raise UsageError(f"{shown_path(root)}: corpus folder not found{unmatched_pattern(root)}")
     if not root.is_dir():
         kind = special_file(root) or "a file"
         raise UsageError(f"{shown_path(root)}: expected the corpus folder, got {kind}")

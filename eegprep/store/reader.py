@@ -36,7 +36,7 @@ from eegprep.base.errors import (
 )
 from eegprep.base.files import TMP_MARK
 from eegprep.base.gc_pause import gc_paused
-from eegprep.base.path_limits import described
+from eegprep.base.path_limits import described, unmatched_pattern
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.shown_text import quoted_path
 from eegprep.base.wording import counted, noun, of_total
@@ -641,6 +641,9 @@ def open_store(url: str | os.PathLike[str], *, leave_out_malformed: bool = False
         kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
         if kind is not None:  # a FIFO, a device, a link loop: no store can be made there
             raise StoreNotFoundError(f"{loc.named}: {kind}, not a store (a store is a folder)")
+        hint = unmatched_pattern(loc.root) if loc.local and not os.path.lexists(loc.root) else ""
+        if hint:  # (a pattern passed on by the shell: "create one" named a store of that name)
+            raise StoreNotFoundError(f"{loc.named}: no eegprep store here{hint}")
         raise StoreNotFoundError(
             f"{loc.named}: no eegprep store here; create one with `eegprep ingest CORPUS --out "
             f"{loc.named}`"

@@ -11,11 +11,12 @@ created.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from eegprep.base import strict_json
 from eegprep.base.errors import StoreFormatError, StoreNotFoundError
-from eegprep.base.path_limits import described
+from eegprep.base.path_limits import described, unmatched_pattern
 from eegprep.base.regular_files import not_a_folder
 from eegprep.base.sealed import KEY
 from eegprep.store.consolidated import without_consolidated
@@ -42,6 +43,8 @@ def root_attributes(loc: Location, problems: list[str]) -> dict[str, Any] | None
         if not ours:
             kind = not_a_folder(loc.root) if loc.local and not loc.zipped else None
             what = f"{kind}, not a store (a store is a folder)" if kind else "no eegprep store here"
+            if kind is None and loc.local and not os.path.lexists(loc.root):
+                what += unmatched_pattern(loc.root)  # (a pattern the shell passed on)
             raise StoreNotFoundError(f"{loc.named}: {what}")
         begun = begun_store(loc)  # (the skeleton, before the root that comes last)
         if begun:

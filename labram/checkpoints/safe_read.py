@@ -27,7 +27,7 @@ import torch
 from torch.torch_version import TorchVersion
 
 from eegprep.base.files import named_error
-from eegprep.base.path_limits import shown_path
+from eegprep.base.path_limits import shown_path, unmatched_pattern
 from eegprep.base.unchanged_reads import unchanged_while_read
 from eegprep.base.wording import counted
 from labram.checkpoints.byte_order import meta_skeleton
@@ -450,7 +450,7 @@ def _not_a_file(path: Path, what: str) -> str:
             f"{what} {shown_path(path)} is not a regular file (a FIFO, socket or device): copy the "
             "checkpoint to a file first"
         )
-    return f"{what} not found: {shown_path(path)}"
+    return f"{what} not found: {shown_path(path)}{unmatched_pattern(path)}"
 
 
 ZIP_INFLATION_LIMIT = (100, 64 * 2**20)

@@ -659,7 +659,11 @@ def _absent(path: str) -> str:
             return "a symbolic link loop (or a path through one): give a path without it"
         if exc.errno == errno.ENOTDIR:
             return "a path through a file, as if it were a folder: no such file"
-    return "a symbolic link to nothing" if os.path.islink(path) else "no such file"
+    if os.path.islink(path):
+        return "a symbolic link to nothing"
+    from eegprep.base.path_limits import unmatched_pattern
+
+    return f"no such file{unmatched_pattern(path)}"
 
 
 def _other_format_hint(path: str, manifest: Manifest) -> str:

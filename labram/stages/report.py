@@ -29,7 +29,7 @@ import numpy as np
 
 from eegprep.base import strict_json
 from eegprep.base.errors import ChangedFileError, UsageError
-from eegprep.base.path_limits import shown_path
+from eegprep.base.path_limits import shown_path, unmatched_pattern
 from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from eegprep.base.wording import counted
@@ -298,7 +298,8 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
     path, files = Path(path), files if files is not None else RunFiles()
     files.odd_read = []
     if not path.is_dir():
-        raise UsageError(f"{shown_path(path)}: no such run folder")
+        hint = "" if os.path.lexists(path) else unmatched_pattern(path)
+        raise UsageError(f"{shown_path(path)}: no such run folder{hint}")
     if (path / "results.json").is_file():
         results = _run_json(path / "results.json", files)
         if BACKBONE_KEY in results:  # (a malformed record: warned, shown as such)
