@@ -552,7 +552,6 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
       labram predict *.edf --checkpoint best.safetensors --windows --csv > windows.csv
     """
     from eegprep.base.errors import UsageError
-    from eegprep.base.same_files import repeats_line
     from labram.stages.predict import predict_files, recording_name, table_lines, write_csv
 
     if as_json and as_csv:
@@ -566,16 +565,7 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
         total, what = res["n_recordings"], "recording"
     say_skipped(list(res["failed"]), total=total, noun=what, then="each `skipped:` "
                 "line names the file and why; predict them again once fixed")  # fmt: skip
-    if res["duplicates"]:  # one line for them all: each recording is predicted once
-        pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
-        say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
-    if res.get("later_parts"):  # as an ingest of their folder: no recordings of their own
-        parts = ", ".join(
-            f"{shown_path(d['file'])} (of {shown_path(d['part_of'])})" for d in res["later_parts"]
-        )
-        n = len(res["later_parts"])
-        say(f"note: left out {counted(n, 'later part')} of FIF recordings split in parts, "
-            f"each predicted whole from its first part: {parts}", err=True, info=True)  # fmt: skip
+    _say_left_out(res)
     if not as_json:  # --json holds them per recording; what an ingest would report: flat
         warned = [
             f"{recording_name(rec['file'], rec.get('part'))}: {w}"
@@ -593,6 +583,29 @@ def labram_predict(files: tuple[str, ...], checkpoint: str, task: str | None, co
         for line in table_lines(res, per_window=per_window):
             say(line)
     sys.exit(3 if res["failed"] else 0)
+
+
+def _say_left_out(res: dict[str, Any]) -> None:
+    """The notes of ``labram predict``'s files left out: each recording given twice, the
+    later parts of split FIF recordings, the files a header given reads from."""
+    from eegprep.base.same_files import repeats_line
+
+    if res["duplicates"]:  # one line for them all: each recording is predicted once
+        pairs = [(d["file"], d["same_as"]) for d in res["duplicates"]]
+        say(f"note: {repeats_line(pairs, 'recording')}", err=True, info=True)
+    if res.get("later_parts"):  # as an ingest of their folder: no recordings of their own
+        parts = ", ".join(
+            f"{shown_path(d['file'])} (of {shown_path(d['part_of'])})" for d in res["later_parts"]
+        )
+        n = len(res["later_parts"])
+        say(f"note: left out {counted(n, 'later part')} of FIF recordings split in parts, "
+            f"each predicted whole from its first part: {parts}", err=True, info=True)  # fmt: skip
+    if res.get("companions"):  # a header's samples and markers: read with it, as an ingest does
+        read = ", ".join(
+            f"{shown_path(d['file'])} (of {shown_path(d['read_with'])})" for d in res["companions"]
+        )
+        say(f"note: left out {counted(len(res['companions']), 'file')} that a recording given "
+            f"reads its samples or markers from: {read}", err=True, info=True)  # fmt: skip
 
 
 @labram_cli.command("export")

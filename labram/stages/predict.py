@@ -429,9 +429,8 @@ def predict_files(
         ``task``, ``classes``, ``corpus`` (the manifest used), ``recordings``
         (one dict per file predicted: ``probabilities`` and ``label``, or ``outputs`` for
         regression, ``n_windows``, ``windows``), ``failed`` (one line per file),
-        ``duplicates`` (each ``file`` left out as the same file as an earlier one, ``same_as``:
-        a path, ``./x`` for ``x``, a symbolic or hard link; by device and inode),
-        ``later_parts`` (split FIF parts read with a first part given: ``part_of``); where
+        ``duplicates``, ``later_parts`` and ``companions`` (the files left out, each with the
+        one kept: :func:`_each_recording_once`); where
         a file holds several recordings (a SEED ``.mat``: :func:`source_parts`), each is a
         recording of its own with its ``part`` (a key the others do not have), its line in
         ``failed`` names it ``FILE:PART``, and ``n_recordings`` counts those predicted and
@@ -512,14 +511,17 @@ def _each_recording_once(
     files: Sequence[str | os.PathLike[str]],
 ) -> tuple[list[str | os.PathLike[str]], dict[str, list[dict[str, str]]]]:
     """``files`` with each recording once, and what :func:`predict_files` says of the others:
-    ``duplicates``, each a file given twice (:func:`without_repeats`), and ``later_parts``,
-    each a later part of a split FIF recording whose first part is given
-    (:func:`_without_later_parts`)."""
+    ``duplicates``, each a file given twice (``same_as``: by device and inode,
+    :func:`without_repeats`), ``later_parts``, each a later part of a split FIF recording whose
+    first part is given (``part_of``: :func:`_without_later_parts`), and ``companions``, each
+    a file a header given reads (``read_with``: :func:`_without_companions`)."""
     files, repeats = without_repeats(list(files), path_of=_local_file)
     kept, parts = _without_later_parts(files)  # read with their first part, as an ingest does
+    kept, read = _without_companions(kept)  # read with their header, as an ingest does
     return kept, {
         "duplicates": [{"file": os.fspath(d), "same_as": os.fspath(k)} for d, k in repeats],
         "later_parts": [{"file": os.fspath(d), "part_of": os.fspath(k)} for d, k in parts],
+        "companions": [{"file": os.fspath(d), "read_with": os.fspath(k)} for d, k in read],
     }
 
 
@@ -550,6 +552,43 @@ def _without_later_parts(
                 part_of[j] = i
     kept = [f for i, f in enumerate(files) if i not in part_of]
     return kept, [(files[j], files[i]) for j, i in sorted(part_of.items())]
+
+
+_RECORDING_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".cnt", ".fif", ".mat", ".csv"})
+"""Suffixes of recordings no header reads as its samples or markers: files given with only
+these besides the headers leave no header to read for its companions."""
+
+
+def _without_companions(
+    files: Sequence[str | os.PathLike[str]],
+) -> tuple[
+    list[str | os.PathLike[str]], list[tuple[str | os.PathLike[str], str | os.PathLike[str]]]
+]:
+    """``files`` without those a header among them reads its samples or markers from, in its own
+    folder (a BrainVision ``.eeg`` and ``.vmrk``, an EEGLAB ``.fdt``:
+    :func:`eegprep.readers.companions.data_files`), and the ``(file, header)`` pairs left out:
+    ``labram predict rec/*`` gave each a `skipped:` line (no reader takes its suffix) and
+    exit status 3, where an ingest of the folder lists the headers alone. A companion whose
+    header is not given stays: its line says its suffix is no recording's."""
+    from eegprep.readers.companions import BRAINVISION_HEADERS, data_files
+
+    local = {i: os.path.realpath(p) for i, f in enumerate(files) if (p := _local_file(f))}
+    headers = [i for i, p in local.items() if p.lower().endswith((*BRAINVISION_HEADERS, ".set"))]
+    others = {os.path.splitext(p)[1].lower() for i, p in local.items() if i not in headers}
+    if not headers or not others - _RECORDING_SUFFIXES:  # (no header is read for nothing)
+        return list(files), []
+    owner: dict[str, int] = {}
+    for i in headers:
+        try:
+            found = data_files(local[i])
+        except Exception:  # (a header that cannot be read: its own line when it is predicted)
+            continue
+        for c in map(os.path.realpath, found):  # (one outside its folder: the header's line)
+            if os.path.dirname(c) == os.path.dirname(local[i]):
+                owner.setdefault(c, i)
+    read_with = {j: owner[p] for j, p in local.items() if owner.get(p, j) != j}
+    kept = [f for j, f in enumerate(files) if j not in read_with]
+    return kept, [(files[j], files[i]) for j, i in sorted(read_with.items())]
 
 
 def _local_file(given: str | os.PathLike[str]) -> str | None:
