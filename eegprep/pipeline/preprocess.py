@@ -31,6 +31,7 @@ from functools import lru_cache
 import ducc0
 import numpy as np
 
+from eegprep.base.errors import EegprepError
 from eegprep.pipeline.fir import auto_h_trans, fir_kernel
 from eegprep.pipeline.recipe import Recipe
 
@@ -110,13 +111,45 @@ def _output_kernel(sfreq: float, l_freq: float, mains: float | None) -> np.ndarr
     return kernel
 
 
+MAX_DOWN = 100_000
+"""The largest denominator of a resampling ratio ``up/down`` (the polyphase filter's phases)."""
+
+
+class RateRatioError(EegprepError, ValueError):
+    """A source rate with no ratio ``up/down`` (``down`` at most :data:`MAX_DOWN`) to the
+    recipe's rate: its samples cannot be resampled. A ``ValueError`` (it was one), and an
+    :class:`~eegprep.base.errors.EegprepError`: the recording's one line says it, where it was
+    an internal error."""
+
+
+def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
+    """``(up, down)`` with ``sfreq_in * up / down`` within 1e-6 Hz of ``sfreq``. A rate that is
+    a float32 value (FIF keeps ``sfreq`` so: 204.8 Hz is 204.8000030517578) is taken as the
+    shortest decimal that float32 writes so (204.8), when the value itself has no such ratio:
+    a file at 204.8 Hz (2048 Hz / 10) was an internal error in every command.
+
+    Raises
+    ------
+    RateRatioError
+        Neither has one."""
+    rates = [sfreq_in]
+    if float(np.float32(sfreq_in)) == sfreq_in:
+        rates.append(float(str(np.float32(sfreq_in))))
+    for rate in rates:
+        ratio = Fraction(sfreq / rate).limit_denominator(MAX_DOWN)
+        if abs(ratio.numerator / ratio.denominator * rate - sfreq) <= 1e-6:
+            return ratio.numerator, ratio.denominator
+    raise RateRatioError(
+        f"source rate {sfreq_in!r} Hz has no ratio up/down (down at most {MAX_DOWN:,}) to the "
+        f"recipe's {sfreq:g} Hz: its samples cannot be resampled; resample the file to a "
+        "rate of a few digits (e.g. 250 or 256 Hz) first"
+    )
+
+
 @lru_cache(maxsize=64)
 def design(sfreq_in: float, mains: float | None, recipe: Recipe) -> Design:
     """Filters for one source rate; cached per process."""
-    ratio = Fraction(recipe.sfreq / sfreq_in).limit_denominator(100_000)
-    up, down = ratio.numerator, ratio.denominator
-    if abs(up / down * sfreq_in - recipe.sfreq) > 1e-6:
-        raise ValueError(f"cannot resample {sfreq_in} Hz to {recipe.sfreq} Hz rationally")
+    up, down = resampling_ratio(sfreq_in, recipe.sfreq)
     h_trans = auto_h_trans(recipe.h_freq, sfreq_in)
     if h_trans <= 0:
         raise ValueError(
