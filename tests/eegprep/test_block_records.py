@@ -30,7 +30,7 @@ TIGHT = 2 * MiB  # 4 channels at 250 Hz: 30 s blocks (a 60 s one and its margins
 def _tuh_edf(root: Path, subject: str, seconds: float) -> None:
     path = root / REL.format(s=subject)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(len(subject) + int(seconds))
+    rng = np.random.default_rng([*subject.encode(), int(seconds)])  # each subject its own bytes
     t = np.arange(int(250 * seconds)) / 250
     signals = [20 * np.sin(2 * np.pi * 10 * t) + 5 * rng.standard_normal(t.size) for _ in LABELS]
     write_edf(path, signals, labels=LABELS, sfreqs=250.0)
