@@ -358,11 +358,11 @@ def source_parts(path: str, manifest: Manifest) -> list[str | None]:
 
 
 def recording_name(path: str, part: str | None) -> str:
-    """A recording as the lines of ``labram predict`` name it: the file
-    (:func:`~eegprep.base.path_limits.shown_path`), ``FILE:PART`` for a part of a
-    multi-recording file (``1_20131027.mat:djc_eeg3``; the ``part`` field of ``--json`` and
-    column of ``--csv`` hold it apart)."""
-    return shown_path(path) if part is None else f"{shown_path(path)}:{part}"
+    """A recording as the lines of ``labram predict`` name it: the file as its problem line
+    names it (:func:`_shown`), ``FILE:PART`` for a part of a multi-recording file
+    (``1_20131027.mat:djc_eeg3``; the ``part`` field of ``--json`` and column of ``--csv``
+    hold it apart)."""
+    return _shown(path) if part is None else f"{_shown(path)}:{part}"
 
 
 def _shown(path: str) -> str:
@@ -370,8 +370,6 @@ def _shown(path: str) -> str:
     control characters as escapes (a newline as ``\\n``, not a space that names another file),
     bytes that are not UTF-8 as ``\\xNN`` (one no file system takes is cut, by
     :func:`source_path`)."""
-    from eegprep.base.path_limits import shown_path
-
     if path and set(path) == {" "}:
         return f"(a name of {counted(len(path), 'space')})"
     return shown_path(path)
@@ -653,7 +651,7 @@ def source_path(given: str) -> str:
     name that is not UTF-8 (the EDF reader failed on it with an encoder's message).
     Each is that file's one line, as a bad file's own content is: the others are predicted."""
     from eegprep.base.file_urls import file_url_path, is_file_url
-    from eegprep.base.path_limits import path_problem, shown_path
+    from eegprep.base.path_limits import path_problem
     from eegprep.base.regular_files import special_file
 
     if not given:

@@ -500,3 +500,14 @@ def test_a_skipped_file_is_named_as_it_is_spelled(demo: dict, tmp_path: Path) ->
     for line, want in zip(skipped, bad.values(), strict=True):
         assert line.startswith(want), line
     assert "\x1b" not in res.output
+
+
+def test_a_recordings_warning_lines_name_it_as_its_problem_line_does() -> None:
+    """The warning lines (``recording_name``) named a file of spaces alone as nothing, where
+    its problem line counts the spaces: one file, one name on every line."""
+    from labram.stages.predict import _problem, recording_name
+
+    for part in (None, "djc_eeg3"):
+        shown = recording_name("   ", part)
+        assert shown.startswith("(a name of 3 spaces)"), shown
+        assert _problem("   ", MemoryError(), part).startswith(f"{shown}: "), shown
