@@ -76,7 +76,6 @@ from eegprep.readers.base import (
     frozen_options,
     thawed_options,
     unit_or_default,
-    unit_to_uv,
 )
 from eegprep.readers.cnt_events import place_cnt_events
 from eegprep.readers.cnt_header import cnt_start
@@ -601,7 +600,11 @@ def _signal(
     """One channel: MNE's volts become microvolts; stim and other kinds stay as they are.
 
     A channel counts as a voltage when MNE stores it in volts and it is of a voltage type
-    (EEG, EOG, ECG, EMG, ...) or a misc channel whose unit in the file is a voltage. A misc
+    (EEG, EOG, ECG, EMG, ...) or misc: MNE's values are then volts as MNE reads the file (a
+    FIF misc channel whose FIFF unit is volts, as Neuromag's ``MISC`` inputs are; an EDF or
+    GDF misc channel, whose values MNE scaled as volts whatever its unit), and the format's
+    own unit text, where there is one, puts them right (:mod:`~eegprep.readers.mne_units`:
+    one that is no voltage, or none, is the manifest's ``unit``). A misc
     channel MNE keeps unitless, because it does not know the file's spelling of a voltage
     (BrainVision ``mv``, ``µv``, ``microvolts``: MNE knows ``V mV µV uV nV`` only), holds its
     values in that unit, and is scaled from it. ``step`` is its ADC step in MNE's units
@@ -614,9 +617,7 @@ def _signal(
     ``unit_mul``, which MNE leaves out (:func:`~eegprep.readers.mne_units.fif_unit`).
     """
     in_volts = int(ch["unit"]) == _FIFF_UNIT_V
-    volts = in_volts and (
-        kind in _VOLTAGE_TYPES or (kind == "misc" and unit_to_uv(orig_unit) is not None)
-    )
+    volts = in_volts and (kind in _VOLTAGE_TYPES or kind == "misc")
     k, spelled = fif_unit(ch) if volts and not orig_unit else (1.0, "V")
     unit = orig_unit or (spelled if volts else _fiff_unit_name(int(ch["unit"])))
     measured = kind == "misc" or kind in _VOLTAGE_TYPES  # a stim channel's codes stay codes

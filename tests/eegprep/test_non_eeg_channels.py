@@ -1,0 +1,143 @@
+"""Channels that are no scalp EEG, and channel units, as real systems write them: a channel's
+type never changes its microvolts, a non-EEG or non-voltage channel never becomes a 10-20
+channel at a guessed scale, and what is taken on trust is named.
+
+Files are written by the project's own writers (EDF/BDF, GDF, CNT) or MNE's (FIF); each
+expected microvolt is computed here from the values written and the unit's definition, or
+read back through the same file with the channel typed EEG (a differential reading)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mne
+import numpy as np
+import pytest
+
+from eegprep.corpus.manifest import load_manifest, parse_manifest
+from eegprep.ingestion.source_channels import open_source
+from eegprep.readers.base import unit_to_uv
+from eegprep.readers.mne_formats import MneReader, clear_cache
+from eegprep.testing.edf_writer import write_edf
+from tests.eegprep import test_reader_cnt_semantics as cnt
+from tests.eegprep import test_reader_gdf_semantics as gdf
+
+UV_PER = {"uV": 1.0, "mV": 1e3, "V": 1e6, "nV": 1e-3}
+"""Microvolts in one of each voltage unit, by the SI prefixes' definition."""
+
+
+def _manifest(reader: str, unit: str | None, **options: Any) -> Any:
+    raw = dict(load_manifest("folder").raw)
+    raw.pop("unit")
+    if unit is not None:
+        raw["unit"] = unit
+    raw["reader"] = {"name": reader, "options": options}
+    return parse_manifest(raw, "my.toml")
+
+
+def _read(path: Path, **options: Any) -> tuple[np.ndarray, list[Any]]:
+    clear_cache()
+    header = MneReader.read_header(str(path), **options)
+    n = min(s.n_samples for s in header.signals)
+    return MneReader.read_segment(header, range(len(header.signals)), 0, n), list(header.signals)
+
+
+# -- a misc channel MNE holds in volts is in volts -------------------------------------------
+
+
+@pytest.mark.parametrize(("unit_mul", "prefix"), [(0, "V"), (-3, "mV"), (-6, "uV")])
+def test_a_fif_misc_channel_in_volts_is_read_in_its_unit(
+    tmp_path: Path, unit_mul: int, prefix: str
+) -> None:
+    """A FIF channel typed misc whose FIFF unit is volts (Neuromag's ``MISC`` inputs; any
+    channel MNE exports as misc in volts) was read as if MNE's volts were microvolts: 10^6
+    times too small, and named in the report as a unit that is no voltage (``FIFF unit
+    107``). Its values, times the unit's multiplier, are now volts, as an EEG channel's are."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 40, (3, 512)) * 1e-6  # volts, as MNE holds them
+    paths = {}
+    for kind in ("eeg", "misc"):
+        raw = mne.io.RawArray(x, mne.create_info(["Fp1", "Cz", "O2"], 256.0, kind), verbose=0)
+        with raw.info._unlock():
+            for ch in raw.info["chs"]:
+                ch["unit"], ch["unit_mul"] = mne.io.constants.FIFF.FIFF_UNIT_V, unit_mul
+        paths[kind] = tmp_path / f"{kind}_raw.fif"
+        raw.save(paths[kind], verbose=0)
+    expected = x * 10.0**unit_mul * 1e6
+    for kind, path in paths.items():
+        got, signals = _read(path)
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+        assert [s.unit for s in signals] == [prefix] * 3, kind
+    _, _, warnings = open_source(str(paths["misc"]), _manifest("mne", "mV"), None)
+    assert not [w for w in warnings if "unit" in w]
+
+
+def _edf_file(tmp_path: Path, bdf: bool, units: list[str]) -> tuple[Path, np.ndarray]:
+    values = np.round(np.random.default_rng(1).normal(0, 80, (len(units), 1024)), 1)
+    path = tmp_path / f"x.{'bdf' if bdf else 'edf'}"
+    labels = ["Fp1", "Cz", "O2", "Pz", "F3"][: len(units)]
+    write_edf(path, list(values), labels=labels, sfreqs=256.0, physical_dims=units,
+              physical_min=-500.0, physical_max=500.0, bdf=bdf)  # fmt: skip
+    return path, values
+
+
+@pytest.mark.parametrize("bdf", [False, True])
+@pytest.mark.parametrize("default_unit", ["uV", "mV"])
+def test_an_edf_misc_channel_is_read_as_its_eeg_twin(
+    tmp_path: Path, bdf: bool, default_unit: str
+) -> None:
+    """An EDF/BDF read by MNE with channels named in its ``misc`` option: one whose unit is
+    empty or no voltage (``%``, ``degC``) was kept at MNE's values (the file's, as
+    microvolts) whatever the manifest's ``unit``, where the report said it was taken as that
+    unit, and its empty unit was named ``FIFF unit 107``. Each is now the value its twin read
+    as EEG gives, and its unit is the file's."""
+    units = ["uV", "", "%", "mV", "degC"]
+    path, values = _edf_file(tmp_path, bdf, units)
+    k = UV_PER[default_unit]
+    expected = values * np.array([1.0, k, k, 1e3, k])[:, None]
+    as_eeg, eeg_signals = _read(path, default_unit=default_unit)
+    as_misc, signals = _read(path, default_unit=default_unit, misc=["Fp1", "Cz", "O2", "Pz", "F3"])
+    resolution = 1000.0 / (2**24 if bdf else 2**16) * max(k, 1e3)
+    np.testing.assert_allclose(as_eeg, expected, atol=resolution)
+    np.testing.assert_allclose(as_misc, as_eeg, rtol=1e-6)
+    assert [s.kind for s in signals] == ["misc"] * 5
+    assert [unit_to_uv(s.unit) for s in signals] == [unit_to_uv(s.unit) for s in eeg_signals]
+    assert [s.unit for s in signals][1:3] == ["", "%"]
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+@pytest.mark.parametrize("default_unit", ["uV", "mV"])
+def test_a_gdf_misc_channel_is_read_in_its_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str, default_unit: str
+) -> None:
+    """A GDF channel named in MNE's ``misc`` option was kept at MNE's "volts": one in mV
+    10^3 times too small, one in uV 10^6 times, one in no unit or degC at the file's values
+    whatever the manifest's unit. Each is now the value its unit (or the manifest's) gives."""
+    monkeypatch.setitem(gdf._VOLT_CODES, "", 0)
+    monkeypatch.setitem(gdf._VOLT_CODES, "degC", 6048)
+    codes = np.arange(-3000, 3000, 150).reshape(1, 4, 10)
+    ranges = (-3.2, 3.2, -32768.0, 32767.0)
+    path = tmp_path / "x.gdf"
+    gdf._gdf(path, version, ["", "degC", "mV", "uV"], codes, ranges=ranges)
+    pmin, pmax, dmin, dmax = ranges
+    flat = codes.transpose(1, 0, 2).reshape(4, -1).astype(np.float64)
+    k = UV_PER[default_unit]
+    physical = pmin + (flat - dmin) * (pmax - pmin) / (dmax - dmin)
+    expected = physical * np.array([k, k, 1e3, 1.0])[:, None]
+    got, signals = _read(path, default_unit=default_unit, misc=["ch0", "ch1", "ch2", "ch3"])
+    assert [s.kind for s in signals] == ["misc"] * 4
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_a_cnt_misc_channel_is_in_microvolts(tmp_path: Path) -> None:
+    """Neuroscan CNT values are microvolts by the format; a channel named in MNE's ``misc``
+    option was stored 10^6 times too small (MNE's volts as microvolts)."""
+    codes = np.random.default_rng(2).integers(-2000, 2000, (3, 1000))
+    base, sens, cal = [0, 5, -3], [1.0, 2.0, 0.5], [1.0, 1.0, 2.0]
+    path = tmp_path / "x.cnt"
+    cnt._cnt(path, codes, width=2, baselines=base, sensitivities=sens, calibrations=cal,
+             labels=["FP1", "CZ", "O2"])  # fmt: skip
+    got, signals = _read(path, misc=["FP1", "O2"])
+    assert [s.kind for s in signals] == ["misc", "eeg", "misc"]
+    np.testing.assert_allclose(got, cnt._expected(codes, base, sens, cal), rtol=1e-5, atol=1e-4)
