@@ -27,6 +27,7 @@ from typing import Literal
 
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
+from eegprep.readers.base import unit_to_uv
 
 VOCABULARY: tuple[str, ...] = tuple(
     """
@@ -76,8 +77,15 @@ _EARS = frozenset({"A1", "A2", "M1", "M2"})
 _DASHES = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63]")
 # Blanks and NULs padding a label, in any order ("Cz\x00 \x00": a fixed-width field).
 _PADDING = re.compile(r"^[\s\x00]+|[\s\x00]+$")
-# A voltage unit after the name, as table headers write it ("Fp1 [uV]", "Cz (µV)").
-_UNIT_SUFFIX = re.compile(r"\s*[(\[]\s*(?:[uµμmn]?V|microvolts?)\s*[)\]]$", re.IGNORECASE)
+# A unit after the name in brackets, as table headers write it ("Fp1 [uV]", "Cz (µV)",
+# "Pz (millivolts)", "T4 (degC)", "O2 []"): the text a CSV column's unit is read from.
+_BRACKETED_TAIL = re.compile(r"\s*[(\[]\s*([^()\[\]]*?)\s*[)\]]$")
+_OTHER_UNITS = frozenset(
+    "% ? degc °c a.u. au unknown n/a none ma ua µa μa us µs μs ms/cm mmhg bpm ohm kohm".split()
+)
+"""Units that are no voltage, lower case, as a bracket after a label states them (the ones the
+docs name among units that are no voltage, and a vital sign's): taken off the label like a
+voltage, so that ``Fp1 (degC)`` is the site, its unit named by the ingest's warning."""
 
 # Non-EEG signals seen in the corpora (TUH, Siena, BioSemi, NeuroScan, BrainVision, ...).
 # Matched against the normalised label; a match anywhere in a token counts.
@@ -108,11 +116,12 @@ def normalize_label(label: str) -> str:
     ``"EEG FP1-REF"`` -> ``"FP1"``, ``"Fp1."`` -> ``"FP1"``, ``"EEG Fc1"`` -> ``"FC1"``,
     ``"FP1-F7"`` -> ``"FP1-F7"`` (bipolar pairs keep their dash); an ear or mastoid reference
     (``"EEG Fp1-A1"``, ``"C3-M2"``, ``"C3-CLE"``), Nihon Kohden's ``"POL "`` prefix and a
-    bracketed voltage unit (``"Fp1 [uV]"``) go as the other reference suffixes do; ``"A1-A2"``
-    stays a pair.
+    bracketed unit (``"Fp1 [uV]"``, ``"Fp1 (millivolts)"``, ``"Fp1 (degC)"``:
+    :func:`_without_unit`) go as the other reference suffixes do; ``"A1-A2"`` stays a pair.
     """
-    text = _PADDING.sub("", _plain_text(label))
-    text = _UNIT_SUFFIX.sub("", text)
+    # (the unit read before NFKC too, which spells a mis-decoded micro sign's ``µ`` as ``μ``)
+    text = _PADDING.sub("", _plain_text(_without_unit(_PADDING.sub("", label))))
+    text = _without_unit(text)
     text = _PREFIX.sub("", text)
     text = _PADDING.sub("", text.rstrip(".").strip())
     text = _REF_SUFFIX.sub("", text)
@@ -123,6 +132,19 @@ def normalize_label(label: str) -> str:
     if site != text and site and site.upper() not in _EARS:
         text = site
     return text.upper()
+
+
+def _without_unit(text: str) -> str:
+    """``text`` without a bracketed unit after the name: any voltage the one rule of units
+    reads (:func:`~eegprep.readers.base.unit_to_uv`: ``[millivolts]``, ``(u V)``, ``(V)``),
+    one of :data:`_OTHER_UNITS`, or none (``[]``); another bracket (``Cz (ref)``) stays."""
+    hit = _BRACKETED_TAIL.search(text)
+    if hit is None:
+        return text
+    unit = hit.group(1)
+    if unit and unit_to_uv(unit) is None and unit.lower() not in _OTHER_UNITS:
+        return text
+    return text[: hit.start()]
 
 
 def _plain_text(label: str) -> str:

@@ -17,7 +17,9 @@ import pytest
 
 from eegprep.corpus.manifest import load_manifest, parse_manifest
 from eegprep.ingestion.source_channels import open_source
+from eegprep.pipeline.channels import classify_channel
 from eegprep.readers.base import unit_to_uv
+from eegprep.readers.csv_table import CsvReader
 from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import write_edf
 from tests.eegprep import test_reader_cnt_semantics as cnt
@@ -141,3 +143,65 @@ def test_a_cnt_misc_channel_is_in_microvolts(tmp_path: Path) -> None:
     got, signals = _read(path, misc=["FP1", "O2"])
     assert [s.kind for s in signals] == ["misc", "eeg", "misc"]
     np.testing.assert_allclose(got, cnt._expected(codes, base, sens, cal), rtol=1e-5, atol=1e-4)
+
+
+# -- a unit in brackets after a label: the label is the site, the unit the reader's ----------
+
+VOLTAGES = [
+    "millivolts",
+    "volts",
+    "u V",
+    "mVolt",
+    "nanovolts",
+    "\u00b5V".encode().decode("latin-1"),
+]
+"""Voltages the unit rule reads (:func:`~eegprep.readers.base.unit_to_uv`) that the label rule
+did not take off a label (it knew ``uV``, ``µV``, ``μV``, ``mV``, ``nV``, ``V`` and
+``microvolts`` alone)."""
+
+
+@pytest.mark.parametrize("unit", VOLTAGES)
+def test_a_label_s_bracketed_voltage_is_taken_off_as_the_reader_reads_it(unit: str) -> None:
+    """``Fp1 [millivolts]`` was no site (dropped as ``not a 10-20/10-10 site``) while the CSV
+    reader read the column in millivolts: the label rule and the unit rule disagreed on what a
+    voltage is. Every voltage the unit rule reads is now taken off the label."""
+    assert unit_to_uv(unit) is not None
+    for label in (f"Fp1 [{unit}]", f"EEG Cz-REF ({unit})"):
+        assert classify_channel(label).kind == "eeg", label
+    assert [classify_channel(f"Fp1 [{unit}]").name, classify_channel(f"Cz ({unit})").name] == [
+        "FP1",
+        "CZ",
+    ]
+
+
+def test_a_table_s_units_in_brackets_map_every_column_as_the_reader_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A table whose header states each column's unit: every voltage is read at its scale, a
+    site whose unit is no voltage (``C4 [?]``, ``T4 (degC)``) or none (``O2 []``) is the site,
+    its values in the manifest's unit and named by the report (as an EDF channel's is, and as
+    docs/corpora.md says of ``Fp1 (degC)``: they were dropped as ``not a 10-20/10-10
+    site``); signals of other kinds (``SpO2 (%)``, ``Temp [degC]``) are non-EEG; another
+    bracket (``Cz (ref)``) leaves the label unknown."""
+    columns = {
+        "Fp1 [millivolts]": 1e3, "Fp2 (volts)": 1e6, "F3 [u V]": 1.0, "F4 [uV]": 1.0,
+        "C4 [?]": 1e3, "T4 (degC)": 1e3, "O2 []": 1e3, "SpO2 (%)": None, "Temp [degC]": None,
+        "Cz (ref)": None,
+    }  # fmt: skip
+    values = np.round(np.random.default_rng(4).normal(0, 30, (len(columns), 200)), 2)
+    rows = [",".join(columns)] + [",".join(map(str, values[:, t])) for t in range(200)]
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    header, mapping, warnings = open_source(str(path), _manifest("csv", "mV", sfreq=100.0), None)
+    kept = list(mapping.source_indices)
+    assert [header.labels[i] for i in kept] == [c for c, k in columns.items() if k is not None]
+    got = CsvReader.read_segment(header, kept, 0, 200)
+    factors = np.array([columns[header.labels[i]] for i in kept], dtype=float)
+    np.testing.assert_allclose(got, values[kept] * factors[:, None], rtol=1e-6)
+    dropped = dict(mapping.dropped)
+    assert dropped["SpO2 (%)"].startswith("non-EEG") and dropped["Temp [degC]"].startswith("non")
+    assert dropped["Cz (ref)"].startswith("unknown")
+    assert [w for w in warnings if "not a voltage" in w] == [
+        "EEG channels whose unit is not a voltage, values taken as mV: C4 [?] ('?'), "
+        "T4 (degC) ('degC'); check the file, or leave them out (`[channels] exclude`)"
+    ]
