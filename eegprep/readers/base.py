@@ -38,8 +38,10 @@ _UNIT_TO_UV: dict[str, float] = {
     for prefix, factor in _PREFIX_TO_UV.items()
     for volt in ("v", "volt", "volts")
 }
+_UNIT_TO_UV.update({word + "vol": _PREFIX_TO_UV[word] for word in ("micro", "milli", "nano")})
 """Every spelling of volts with an SI prefix (``uV``, ``µV``, ``mVolt``, ``millivolts``,
-``nV``, ``V``), lower case without spaces."""
+``nV``, ``V``), lower case without spaces; and ``microvol``, ``millivol``: ``microvolts``
+and ``millivolts`` cut by the 8 characters of an EDF/BDF physical dimension field."""
 
 
 DEFAULT_UNIT = "uV"

@@ -13,6 +13,7 @@ from typing import Any
 
 import mne
 import numpy as np
+import pyedflib
 import pytest
 
 from eegprep.corpus.manifest import load_manifest, parse_manifest
@@ -20,6 +21,7 @@ from eegprep.ingestion.source_channels import open_source
 from eegprep.pipeline.channels import classify_channel
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.csv_table import CsvReader
+from eegprep.readers.edf import EdfReader
 from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import write_edf
 from tests.eegprep import test_reader_cnt_semantics as cnt
@@ -205,3 +207,27 @@ def test_a_table_s_units_in_brackets_map_every_column_as_the_reader_reads_it(
         "EEG channels whose unit is not a voltage, values taken as mV: C4 [?] ('?'), "
         "T4 (degC) ('degC'); check the file, or leave them out (`[channels] exclude`)"
     ]
+
+
+# -- EDF: a unit cut by its 8-character field ------------------------------------------------
+
+
+@pytest.mark.parametrize("bdf", [False, True])
+def test_a_unit_cut_by_the_edf_field_is_the_voltage_it_spells(tmp_path: Path, bdf: bool) -> None:
+    """An EDF/BDF physical dimension holds 8 characters: a writer's ``microvolts`` and
+    ``millivolts`` are ``microvol`` and ``millivol`` in the file. They were no voltage, taken
+    as the manifest's unit (mV here: a microvolt channel 10^3 times too large) and named as
+    not a voltage. Each is its voltage, checked against pyedflib's physical values."""
+    units = ["microvol", "Millivol", "nanovolt", "uV"]
+    values = np.round(np.random.default_rng(5).normal(0, 80, (4, 1024)), 1)
+    path = tmp_path / f"x.{'bdf' if bdf else 'edf'}"
+    write_edf(path, list(values), labels=["Fp1", "Cz", "O2", "Pz"], sfreqs=256.0,
+              physical_dims=units, physical_min=-500.0, physical_max=500.0, bdf=bdf)  # fmt: skip
+    with pyedflib.EdfReader(str(path)) as f:
+        assert [f.getPhysicalDimension(i) for i in range(4)] == units
+        physical = np.array([f.readSignal(i) for i in range(4)])
+    header, mapping, warnings = open_source(str(path), _manifest("edf", "mV"), None)
+    got = EdfReader.read_segment(header, list(mapping.source_indices), 0, 1024)
+    np.testing.assert_allclose(got, physical * np.array([1.0, 1e3, 1e-3, 1.0])[:, None],
+                               rtol=1e-5, atol=1e-3)  # fmt: skip
+    assert not [w for w in warnings if "unit" in w]
