@@ -171,10 +171,11 @@ def _named(labels: Sequence[str], value: Any, *, exact: bool) -> set[int]:
 def _signal(
     records: GdfRecords, i: int, label: str, kind: str, unit: GdfUnit, default_unit: str
 ) -> Signal:
-    """Channel ``i``: its own rate and length; ``to_uv`` by its unit (a voltage channel whose
-    header states no voltage unit in ``default_unit``; a stim channel's codes, and a misc
-    channel of another quantity, as they are); its ADC step and range by its own type."""
-    if kind in _VOLTAGE_KINDS or (kind == "misc" and unit.volts is not None):
+    """Channel ``i``: its own rate and length; ``to_uv`` by its unit (a voltage or misc
+    channel whose header states no voltage unit in ``default_unit``, as the MNE-read path and
+    every reader take it: a misc channel's label decides whether it is EEG; a stim channel's
+    codes as they are); its ADC step and range by its own type."""
+    if kind in _VOLTAGE_KINDS or kind == "misc":
         to_uv = unit.volts * 1e6 if unit.volts is not None else unit_or_default("", default_unit)
     else:
         to_uv = 1.0

@@ -22,10 +22,12 @@ from eegprep.pipeline.channels import classify_channel
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.csv_table import CsvReader
 from eegprep.readers.edf import EdfReader
+from eegprep.readers.gdf_own import gdf_own_header
 from eegprep.readers.mne_formats import MneReader, clear_cache
 from eegprep.testing.edf_writer import write_edf
 from tests.eegprep import test_reader_cnt_semantics as cnt
 from tests.eegprep import test_reader_gdf_semantics as gdf
+from tests.eegprep.test_gdf_mixed_sizes import _Channel, _codes, _write
 
 UV_PER = {"uV": 1.0, "mV": 1e3, "V": 1e6, "nV": 1e-3}
 """Microvolts in one of each voltage unit, by the SI prefixes' definition."""
@@ -231,3 +233,25 @@ def test_a_unit_cut_by_the_edf_field_is_the_voltage_it_spells(tmp_path: Path, bd
     np.testing.assert_allclose(got, physical * np.array([1.0, 1e3, 1e-3, 1.0])[:, None],
                                rtol=1e-5, atol=1e-3)  # fmt: skip
     assert not [w for w in warnings if "unit" in w]
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+def test_both_gdf_paths_read_a_misc_channel_alike(tmp_path: Path, version: str) -> None:
+    """eegprep's own GDF reader (files of mixed sample sizes) kept a misc channel whose header
+    states no voltage at the file's values whatever the manifest's ``unit`` (a channel whose
+    label names a site is EEG however MNE types it); the MNE-read path takes the manifest's.
+    Both now give every misc channel the values an EEG-typed one gets."""
+    channels = [_Channel("Fp1", "int16", 4, ""), _Channel("Cz", "int16", 4, "mV"),
+                _Channel("O2", "int16", 4, "uV"), _Channel("Pz", "int16", 4, "")]  # fmt: skip
+    codes = [_codes(c, 3, seed) for seed, c in enumerate(channels)]
+    path = tmp_path / "x.gdf"
+    _write(path, version, channels, codes)
+    misc = {"misc": ["Fp1", "Cz", "O2"]}
+    mne_read, _ = _read(path, default_unit="mV", **misc)
+    own = gdf_own_header(str(path), misc, None, "mV", "mne")
+    assert [s.kind for s in own.signals] == ["misc"] * 3 + ["eeg"]
+    got = MneReader.read_segment(own, range(4), 0, 12)
+    np.testing.assert_allclose(got, mne_read, rtol=1e-6)
+    pmin, pmax, dmin, dmax = channels[0].ranges
+    physical = pmin + (codes[0].ravel() - dmin) * (pmax - pmin) / (dmax - dmin)
+    np.testing.assert_allclose(got[0], physical * 1e3, rtol=1e-6)
