@@ -81,7 +81,7 @@ _PADDING = re.compile(r"^[\s\x00]+|[\s\x00]+$")
 # "Pz (millivolts)", "T4 (degC)", "O2 []"): the text a CSV column's unit is read from.
 _BRACKETED_TAIL = re.compile(r"\s*[(\[]\s*([^()\[\]]*?)\s*[)\]]$")
 _OTHER_UNITS = frozenset(
-    "% ? degc °c a.u. au unknown n/a none ma ua µa μa us µs μs ms/cm mmhg bpm ohm kohm".split()
+    "% ? degc °c a.u. au unknown n/a none ma ua µa μa us µs μs mmhg bpm ohm kohm".split()
 )
 """Units that are no voltage, lower case, as a bracket after a label states them (the ones the
 docs name among units that are no voltage, and a vital sign's): taken off the label like a
