@@ -44,6 +44,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "val_split": ("stratified", "subject"),
     "val_rounding": ("round", "floor"),
     "edge_events": ("drop", "wrap"),
+    "warmup_start": ("first_step", "zero"),
 }
 
 
@@ -113,6 +114,7 @@ class TrainConfig(WindowSettings):
     split_seed: int = 0  # seed of the train/validation subject split (original TUEV: 4523)
     edge_events: str = "drop"  # tuev: events whose window leaves the recording: drop | "wrap"
     pretrain_test_splits: bool = False  # pre-train on recordings whose split is eval/test too
+    warmup_start: str = "first_step"  # warm-up step i at peak (i+1)/W | "zero": peak i/(W-1)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -187,13 +189,20 @@ _OLD_ZERO_IS_UNSET = ("label_smoothing", "grad_clip")
 ``cfg.label_smoothing or task.label_smoothing`` and ``if cfg.grad_clip:``."""
 
 
+_ADDED = {"warmup_start": "first_step"}
+"""Fields added after configs were stored without them, each with the value that the code of
+those versions used (their warm-up always started at ``peak / W``): such a run resumes with the
+options it was made with."""
+
+
 def current_form(data: dict[str, Any]) -> dict[str, Any]:
     """A stored config as this version stores the same setting (a new dict).
 
     Form 1 (no :data:`FORMAT_KEY`: written before it): each field of
     :data:`_OLD_ZERO_IS_UNSET` stored as 0 becomes ``None``, what the old code made of it
     (the task's label smoothing; no gradient clipping). ``grad_clip: 0`` reads so in any form
-    (no version since writes it: the field's range refuses it). The result carries
+    (no version since writes it: the field's range refuses it). A field of :data:`_ADDED` that
+    the config lacks gets the value its version used. The result carries
     :data:`FORMAT_KEY`; other entries are kept as they are (checked by :meth:`from_dict`).
 
     Raises
@@ -208,6 +217,8 @@ def current_form(data: dict[str, Any]) -> dict[str, Any]:
             f"`{FORMAT_KEY}` {form!r}: a config stored in a form this labram does not read "
             f"(it reads 1 and {FORMAT}); use the labram version that wrote it"
         )
+    for name, used in _ADDED.items():  # (a config older than the field: what its code did)
+        out.setdefault(name, used)
     for name in _OLD_ZERO_IS_UNSET:
         value = out.get(name)
         zero = isinstance(value, int | float) and not isinstance(value, bool) and value == 0
@@ -290,6 +301,7 @@ _ORIGINAL_ALL: dict[str, Any] = {
     "split_seed": 4523,  # TUEV's seed (their TUAB split is unseeded)
     "edge_events": "wrap",  # the TUEV signal is tiled three times: edge windows wrap around
     "pretrain_test_splits": True,  # whole corpora, eval/test recordings included
+    "warmup_start": "zero",  # np.linspace(0, peak, W): the first step at lr 0 (every stage)
 }
 _ORIGINAL: dict[str, dict[str, Any]] = {
     "tokenizer": {},

@@ -250,7 +250,10 @@ def _one_step(lp: _Loop, batch: dict[str, Any]) -> None:
     lp.unreadable.add_ranks(every, len(batch["ids"]))  # (raises when too many)
     if lp.unreadable.windows:  # in every checkpoint: a resume counts on from there
         run.extra[KEY] = lp.unreadable.as_dict()
-    lr = lr_at(at.step, total=lp.total, warmup=lp.warmup, peak=lp.peak, floor=cfg.min_lr)
+    lr = lr_at(
+        at.step, total=lp.total, warmup=lp.warmup, peak=lp.peak, floor=cfg.min_lr,
+        start=cfg.warmup_start,
+    )  # fmt: skip
     loss, metrics = lp.stepper(batch, lr, at.step)
     at.step, at.batch_in_epoch = at.step + 1, at.batch_in_epoch + 1
     _log_step(run, at, batch, loss, metrics, lp.runlog, lr, lp.total)

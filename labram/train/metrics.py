@@ -78,7 +78,11 @@ def classification_of_outputs(
     if z.shape[1] == 2:
         return _scored(y_true, predicted_class(z), z[:, 1] - z[:, 0])
     top = z.max(axis=1, keepdims=True)
-    log_p = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))  # (n, n_classes)
+    # each row's sum in sorted order: rows whose logits are one another's permutation (or
+    # shift) give a class equal log-probabilities bit for bit, so a tie stays a tie (summed
+    # in column order, the last bit told them apart, and AUROC ranked a tie as won or lost)
+    total = np.sort(np.exp(z - top), axis=1).sum(axis=1, keepdims=True)
+    log_p = z - top - np.log(total)  # (n, n_classes)
     return _scored(y_true, z.argmax(axis=1), log_p)
 
 

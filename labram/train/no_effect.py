@@ -37,6 +37,9 @@ RULES = (
     NoEffect("dead_after", "revive_dead_codes", lambda c: not c.revive_dead_codes,
              "revive_dead_codes false revives no code, so how long a code may stay unused "
              "changes nothing; set revive_dead_codes true or leave dead_after out"),
+    NoEffect("warmup_start", "warmup_epochs", lambda c: c.warmup_epochs == 0,
+             "warmup_epochs 0 leaves no warm-up, so the rate it would start from changes "
+             "nothing; set warmup_epochs above 0 or leave warmup_start out"),
 )  # fmt: skip
 """Each setting whose effect depends on another's value."""
 

@@ -2,8 +2,8 @@
 
 AdamW over layer-wise parameter groups (:func:`param_groups`: the learning rate decays by
 ``layer_decay`` per layer from the head down; no weight decay on biases, norms and embeddings),
-linear warm-up then cosine decay (:func:`lr_at`) over the steps the run will actually take
-(:func:`schedule_steps`).
+linear warm-up (from ``peak / W``, or from 0 as the authors') then cosine decay (:func:`lr_at`)
+over the steps the run will actually take (:func:`schedule_steps`).
 """
 
 from __future__ import annotations
@@ -84,9 +84,19 @@ def param_groups(
     return [groups[k] for k in sorted(groups)]
 
 
-def lr_at(step: int, *, total: int, warmup: int, peak: float, floor: float) -> float:
-    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine to ``floor`` at ``total``."""
+def lr_at(
+    step: int, *, total: int, warmup: int, peak: float, floor: float, start: str = "first_step"
+) -> float:
+    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine to ``floor`` at ``total``.
+
+    ``start`` (``TrainConfig.warmup_start``): ``"first_step"``, warm-up step ``i`` at
+    ``peak * (i + 1) / warmup`` (no step at a rate of 0); ``"zero"``, the authors' schedule,
+    ``np.linspace(0, peak, warmup)``: step ``i`` at ``peak * i / (warmup - 1)``, the first at 0.
+    Both reach ``peak`` at the warm-up's last step; the cosine is the same.
+    """
     if step < warmup:
+        if start == "zero":
+            return peak * step / (warmup - 1) if warmup > 1 else 0.0
         return peak * (step + 1) / warmup
     t = (step - warmup) / max(1, total - warmup)
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * min(t, 1.0)))

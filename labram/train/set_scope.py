@@ -21,7 +21,7 @@ COMMON_FIELDS = frozenset(
         # the loop, the optimiser and the schedule (labram/train/loop.py, optim.py, rng.py)
         "lr", "lr_batch", "min_lr", "warmup_epochs", "epochs", "max_steps", "batch_size",
         "weight_decay", "betas", "grad_clip", "num_workers", "seed", "amp", "ckpt_every",
-        "log_every", "deterministic", "threads",
+        "log_every", "deterministic", "threads", "warmup_start",
         # windows: pre-training's, and fine-tuning's for tasks without fixed windows/channels
         "token_budget", "max_seconds", "max_channels", "block_seconds",
     }

@@ -52,6 +52,9 @@ TABLE = {
     ("finetune", "edge_events"): ("drop", "wrap"),
     ("tokenizer", "pretrain_test_splits"): (False, True),
     ("pretrain", "pretrain_test_splits"): (False, True),
+    ("tokenizer", "warmup_start"): ("first_step", "zero"),
+    ("pretrain", "warmup_start"): ("first_step", "zero"),
+    ("finetune", "warmup_start"): ("first_step", "zero"),
 }
 
 
