@@ -34,6 +34,7 @@ from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
+from eegprep.pipeline.channels import N_ADDRESSABLE
 from eegprep.store.event_span import events_inside
 from eegprep.store.reader import Store
 from eegprep.store.record import source_identity as record_source_identity
@@ -498,8 +499,10 @@ def index_by(
     _warn_left_out(task, skipped, unknown, unlabelled)
     if not quiet:
         _warn_other_codes(task, found.other_codes)
+        _warn_unplaced(task, found.unplaced)
+    n_skipped = skipped + (0 if quiet else len(found.unplaced))
     return {
-        split: _split_index(opened, split, found.per_split.get(split), skipped, windows)
+        split: _split_index(opened, split, found.per_split.get(split), n_skipped, windows)
         for split in splits
     }
 
@@ -516,6 +519,8 @@ class _Collected:
 
     per_split: dict[str, _Part] = field(default_factory=dict)
     skipped: int = 0  # recordings lacking a protocol channel
+    unplaced: list[tuple[str, list[str]]] = field(default_factory=list)  # no channel the
+    # model reads (recording, its channels): none has a row in its spatial table
     unknown: list[tuple[str, Any]] = field(default_factory=list)  # (recording, no-class value)
     unlabelled: list[tuple[str, str]] = field(default_factory=list)  # (recording, its split)
     other_codes: list[str] = field(default_factory=list)  # recordings coding it otherwise
@@ -542,6 +547,9 @@ def _collect(
             sel = _rows(rec, task, windows.max_channels)
             if sel is None:
                 found.skipped += 1
+                continue
+            if not len(sel[0]):  # (a window of no channel: the model's forward pass failed)
+                found.unplaced.append((rec.id, list(rec.channels)))
                 continue
             if rec.n_samples == 0:
                 no_samples(store, rec.id)
@@ -585,6 +593,21 @@ def _warn_left_out(
             task.name, counted(len(unknown), "recording"), noun(len(unknown), "holds", "hold"),
             task.label_key, rid, value, ", ".join(task.classes),
             "it gives" if len(unknown) == 1 else "they give",
+        )  # fmt: skip
+
+
+def _warn_unplaced(task: Task, unplaced: list[tuple[str, list[str]]]) -> None:
+    """One warning for the recordings left out because none of their channels has a row in
+    the model's spatial table (vocabulary index >= 128, such as the bipolar ``FP1-F3``): a
+    window of them would hold no channel."""
+    if unplaced:
+        rid, channels = unplaced[0]
+        shown = ", ".join(channels[:4]) + (", ..." if len(channels) > 4 else "")
+        log.warning(
+            "%s: %s %s no channel the model reads (none has a row in its spatial table, "
+            "vocabulary index below %d; e.g. %s: %s): %s no window",
+            task.name, counted(len(unplaced), "recording"), noun(len(unplaced), "has", "have"),
+            N_ADDRESSABLE, rid, shown, "it gives" if len(unplaced) == 1 else "they give",
         )  # fmt: skip
 
 

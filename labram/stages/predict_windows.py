@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from eegprep.base.errors import SourceError
-from eegprep.pipeline.channels import SAME_SITE
+from eegprep.pipeline.channels import N_ADDRESSABLE, SAME_SITE
 from labram.data.block_reader import to_model_units
 from labram.data.joins import tiled_starts
 from labram.data.tasks import Task
@@ -96,6 +96,8 @@ def plan_windows(rec: Recording, task: Task, settings: WindowSettings | None = N
         rows = np.array([pos[c] for c in task.channels], np.int64)
     else:
         rows, _ = addressable_rows(rec.channel_index, settings.max_channels)
+        if not len(rows):  # (a window of no channel: the forward pass failed, an internal error)
+            raise _unplaced(rec)
     index = np.asarray(rec.channel_index, np.int64)[rows]
     seconds = task.window_seconds or window_seconds(len(rows), settings)
     n = seconds * PATCH_SIZE
@@ -105,6 +107,17 @@ def plan_windows(rec: Recording, task: Task, settings: WindowSettings | None = N
         raise _too_short(rec, seconds)
     names = [rec.channels[i] for i in rows]
     return WindowPlan(rows, index, names, seconds, starts, tuple(rec.gaps))
+
+
+def _unplaced(rec: Recording) -> SourceError:
+    """The line of a recording none of whose channels the model reads: each has no row in the
+    released spatial table (vocabulary index >= 128, the bipolar ``FP1-F3`` ... ``P4-O2``)."""
+    shown = ", ".join(rec.channels[:8]) + (", ..." if len(rec.channels) > 8 else "")
+    return SourceError(
+        rec.path,
+        f"no channel the model reads: none of its channels ({shown}) has a row in the model's "
+        f"spatial table (vocabulary index below {N_ADDRESSABLE}), so it gives no window",
+    )
 
 
 def _too_short(rec: Recording, seconds: int) -> SourceError:
