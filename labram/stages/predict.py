@@ -59,6 +59,7 @@ from labram.stages.predict_windows import (
     batches,
     freed_as_they_go,
     plan_windows,
+    unplaced_warning,
     windows_from_blocks,
 )
 from labram.train.distributed import check_device
@@ -275,7 +276,8 @@ def predict_recording(
     logits, peaks = run_model(model, w, batch_size=batch_size, device=dev)
     plan = WindowPlan(np.arange(len(w.names)), w.channels, w.names, w.x.shape[2], w.starts,
                       rec.gaps)  # fmt: skip
-    return _results(model, task, rec.path, plan, logits, peaks, rec.warnings, source)
+    warnings = [*rec.warnings, *unplaced_warning(rec, task)]
+    return _results(model, task, rec.path, plan, logits, peaks, warnings, source)
 
 
 def predict_streamed(
@@ -299,7 +301,8 @@ def predict_streamed(
     check_windows_fit(model, plan.channels, plan.seconds, source=source, names=plan.names)
     dev = device or torch.device("cpu")
     logits, peaks = _streamed_outputs(model, opened, plan, batch_size, dev)
-    return _results(model, task, opened.path, plan, logits, peaks, opened.warnings, source, part)
+    warnings = [*opened.warnings, *unplaced_warning(opened, task)]
+    return _results(model, task, opened.path, plan, logits, peaks, warnings, source, part)
 
 
 def _results(

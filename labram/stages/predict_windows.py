@@ -120,6 +120,22 @@ def _unplaced(rec: Recording) -> SourceError:
     )
 
 
+def unplaced_warning(rec: Recording, task: Task) -> list[str]:
+    """The warning of a recording some of whose channels the model does not read, for a task
+    that takes the addressable channels: those without a row in its spatial table (the
+    bipolar ``FP1-F3`` ... ``P4-O2``), left out of every window where the file's other
+    warnings are said (a CHB-MIT file's half of its pairs went unread without a word)."""
+    if task.channels is not None:
+        return []
+    left = [c for c, i in zip(rec.channels, rec.channel_index, strict=True) if i >= N_ADDRESSABLE]
+    if not left or len(left) == len(rec.channels):  # (none left: the file's own line)
+        return []
+    return [
+        f"channels without a row in the model's spatial table (vocabulary index {N_ADDRESSABLE}"
+        f" or above), not read: {', '.join(left)}"
+    ]
+
+
 def _too_short(rec: Recording, seconds: int) -> SourceError:
     """The line of a recording that gives no window: its length (or, where its stretches join,
     its longest stretch's) exact to the sample at the model's rate. Before, ``:.1f`` called a

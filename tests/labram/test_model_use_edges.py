@@ -124,3 +124,18 @@ def test_evaluate_scores_the_others_of_a_split_with_such_a_recording(
                    allow_seen_subjects=True)  # fmt: skip
     assert res["n_windows"] == 2  # c/s5's two 16-s windows; c/s4 left out
     assert 0.0 <= res["metrics"]["balanced_accuracy"] <= 1.0
+
+
+def test_predict_names_the_channels_the_model_does_not_read(
+    classifier: Path, tmp_path: Path
+) -> None:
+    """A file of placed channels and bipolar pairs without a row (CHB-MIT's ``FP1-F3`` ...):
+    the pairs are left out of every window, which its warnings now say (before: nothing)."""
+    mixed = _brainvision(tmp_path, "mixed", [*PLACED, *UNPLACED], 40)
+    plain = _brainvision(tmp_path, "plain", PLACED, 40)
+    res = predict_files([mixed, plain], classifier, corpus="folder", mains=50.0, device="cpu")
+    got = {r["file"]: r for r in res["recordings"]}
+    assert got[str(mixed)]["channels"] == got[str(plain)]["channels"] == PLACED
+    (note,) = [w for w in got[str(mixed)]["warnings"] if "spatial table" in w]
+    assert note.endswith("not read: " + ", ".join(UNPLACED)), note
+    assert not [w for w in got[str(plain)]["warnings"] if "spatial table" in w]
