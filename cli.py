@@ -184,6 +184,8 @@ def _print_report(report: Any) -> None:
         f"{report.seconds:.1f} s -> {shown_path(redact(report.store))}",
         info=True,
     )
+    # which folder was read and what named it (--src, EEGPREP_TUH_DIR or the config file's entry)
+    say(f"source: {shown_path(report.root)} ({report.root_from})", info=True)
     say(f"report: {shown_path(redact(report.report_path))}", info=True)
 
 
@@ -440,7 +442,13 @@ def config_show() -> None:
     import os
     import re
 
-    from eegprep.corpus.folders import config_path, configured_names, corpus_dirs, env_var
+    from eegprep.corpus.folders import (
+        config_path,
+        configured_names,
+        corpus_dirs,
+        env_var,
+        folder_problem,
+    )
     from eegprep.corpus.manifest import CORPUS_NAME, available
 
     in_file = configured_names()
@@ -466,8 +474,8 @@ def config_show() -> None:
         notes = [f"from {env_var(name)}"] if name in from_env else []
         if name not in shipped:
             notes.append("not a shipped corpus: a manifest of your own, or a misspelling?")
-        if not folder.is_dir():
-            notes.append("no such folder" if not folder.exists() else "not a folder")
+        if (problem := folder_problem(folder)) is not None:
+            notes.append(problem)
         say(f"{name} = {shown_path(folder)}" + (f"   # {'; '.join(notes)}" if notes else ""))
 
 

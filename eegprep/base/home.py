@@ -39,12 +39,25 @@ def home_folder(needed_for: str, fix: str) -> Path:
     )
 
 
-def expand_home(text: str, needed_for: str, fix: str) -> str:
+def expand_home(text: str, needed_for: str, fix: str, *, strict: bool = True) -> str:
     """``text`` with a leading ``~`` or ``~/`` replaced by :func:`home_folder` (``~user``: that
-    user's home, as :func:`os.path.expanduser` finds it; anything else unchanged)."""
+    user's home, as :func:`os.path.expanduser` finds it; anything else unchanged).
+
+    A ``~user`` of a user this machine does not have is a :class:`ConfigError` (unless not
+    ``strict``: a folder the command line gave, that exists as written): left as it was, it
+    was a relative path, ``~ghost/tuh`` looked for under the folder eegprep runs in (or the
+    config file's), and the line refusing it spoke of a relative path, not of the user."""
     if text == "~" or text.startswith("~/"):
         return str(home_folder(needed_for, fix)) + text[1:]
-    return os.path.expanduser(text) if text.startswith("~") else text
+    if not text.startswith("~"):
+        return text
+    expanded = os.path.expanduser(text)
+    if expanded == text and strict:
+        user = text[1:].split("/", 1)[0]
+        raise ConfigError(
+            f"{text}: this machine has no user {user!r}, so {needed_for} cannot be found; {fix}"
+        )
+    return expanded
 
 
 def _password_home() -> Path | None:

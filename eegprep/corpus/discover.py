@@ -73,8 +73,10 @@ def _anchor(pattern: str) -> str:
     return "/".join(parts)
 
 
-def resolve_root(manifest: Manifest, root: Path) -> Path:
-    """The corpus root, allowing the user's folder to be one level above or below it."""
+def resolve_root(manifest: Manifest, root: Path, setting: str = "--src") -> Path:
+    """The corpus root, allowing the user's folder to be one level above or below it;
+    ``setting`` is what named ``root`` (``--src``, ``EEGPREP_TUH_DIR``, a config file's entry:
+    :class:`~eegprep.corpus.folders.CorpusFolder`), which a line about a wrong folder names."""
     encoding = codecs.lookup(sys.getfilesystemencoding()).name
     if encoding != "utf-8":  # names would be mojibake (latin-1) or all 'not UTF-8' (ascii)
         raise UsageError(
@@ -90,6 +92,18 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
             "and the readers cannot open files under it: rename it (and any folder above it "
             "whose name is not UTF-8)"
         )
+    try:  # (a folder above it or it that may not be searched or listed: EACCES)
+        return _settled_root(manifest, root, setting)
+    except OSError as exc:
+        raise UsageError(
+            f"{_named(root, setting)}: cannot list the corpus folder ({exc.strerror or exc}): "
+            "fix its permissions, or name another folder"
+        ) from None
+
+
+def _settled_root(manifest: Manifest, root: Path, setting: str) -> Path:
+    """:func:`resolve_root` once ``root``'s path is known to be good; an ``OSError`` where
+    ``root`` cannot be looked into (it met the store test as an unusable ``zarr.json``)."""
     if not root.exists():
         raise UsageError(f"{shown_path(root)}: corpus folder not found{unmatched_pattern(root)}")
     if not root.is_dir():
@@ -97,10 +111,10 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
         raise UsageError(f"{shown_path(root)}: expected the corpus folder, got {kind}")
     store = enclosing_store(root)
     if store is not None:  # `--src` and `--out` swapped: its objects are no recordings
+        fix = "did you swap --src and --out?" if setting == "--src" else f"correct {setting}"
         raise UsageError(
-            f"{shown_path(root)}: the corpus folder is {'' if store == root else 'inside '}the "
-            f"eegprep store {as_text(str(store))}, not a folder of recordings: did you swap --src "
-            "and --out?"
+            f"{_named(root, setting)}: the corpus folder is {'' if store == root else 'inside '}"
+            f"the eegprep store {as_text(str(store))}, not a folder of recordings: {fix}"
         )
     anchors = [a for a in (_anchor(p) for p in manifest.include) if a]
     if not anchors:
@@ -112,7 +126,15 @@ def resolve_root(manifest: Manifest, root: Path) -> Path:
     return root
 
 
-def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Discovery:
+def _named(root: Path, setting: str) -> str:
+    """``root`` as a line about it names it: with the setting that named it, unless that is
+    ``--src`` (the command line the user just typed)."""
+    return shown_path(root) if setting == "--src" else f"{shown_path(root)} ({setting})"
+
+
+def discover(
+    manifest: Manifest, root: Path, *, limit: int | None = None, setting: str = "--src"
+) -> Discovery:
     """List the recordings of a corpus in sorted order (at most ``limit`` files).
 
     File names are matched case-insensitively (``*.edf`` finds ``a.EDF`` and ``b.Edf``: real
@@ -123,10 +145,12 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
     Raises
     ------
     UsageError
-        When no file at all matches the include globs: one line naming the root, the globs and,
-        when there are any, files the globs missed by a hair (another case or extension).
+        When no file at all matches the include globs: one line naming the root (and
+        ``setting``, what named it: :func:`resolve_root`), the globs and, when there are any,
+        files the globs missed by a hair (another case or extension) or folders that could not
+        be listed.
     """
-    root = resolve_root(manifest, root)
+    root = resolve_root(manifest, root, setting)
     files: set[str] = set()
     odd: dict[str, str] = {}  # matched, but no file to read: why
     # links to folders followed once, as `*` and `**` alike; hidden and excluded folders unlisted
@@ -141,7 +165,7 @@ def discover(manifest: Manifest, root: Path, *, limit: int | None = None) -> Dis
             elif not os.path.isdir(path):
                 odd[rel] = _not_a_file(Path(path))
     if not files and not odd:
-        raise UsageError(_nothing_found(manifest, root))
+        raise UsageError(_nothing_found(manifest, root, setting, tree.problems))
     excluded = _exclusion(manifest.exclude)
     rels = sorted(f for f in files if not excluded(f))
     later = later_parts(top, rels)  # read with their first part, no recording of their own
@@ -403,10 +427,19 @@ def recording_fields(manifest: Manifest, rel: str) -> dict[str, str] | None:
     return fields
 
 
-def _nothing_found(manifest: Manifest, root: Path) -> str:
-    """The one-line error for a run that matches no file; hints at near misses."""
+def _nothing_found(
+    manifest: Manifest, root: Path, setting: str, problems: list[tuple[str, str]]
+) -> str:
+    """The one-line error for a run that matches no file; hints at near misses, first at the
+    folders that could not be listed (``problems`` of the walk): what they hold is unknown."""
     globs = ", ".join(manifest.include)
-    msg = f"{shown_path(root)}: no file matches {manifest.name}'s files.include ({globs})"
+    msg = f"{_named(root, setting)}: no file matches {manifest.name}'s files.include ({globs})"
+    unlisted = [(rel, why) for rel, why in problems if why.startswith("cannot list")]
+    if unlisted:
+        rel, why = unlisted[0]
+        more = f" (and {counted(len(unlisted) - 1, 'other folder')})" if len(unlisted) > 1 else ""
+        folder = shown_path(os.path.normpath(os.path.join(root, rel)))  # (what `chmod` takes)
+        return f"{msg}; {folder}{more}: {why}: fix its permissions and run again"
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}
     seen: dict[str, int] = {}
     formatted: dict[str, int] = {}  # of those, files whose bytes are of their suffix's format
@@ -425,7 +458,7 @@ def _nothing_found(manifest: Manifest, root: Path) -> str:
             elif (kind := _archive_suffix(p.name)) is not None:
                 archives[kind] = archives.get(kind, 0) + 1
     if not seen:
-        return f"{msg}; the folder holds no file with an extension: is --src the right folder?"
+        return f"{msg}; the folder holds no file with an extension: is {setting} the right folder?"
     if packed:
         hint = ", ".join(counted(n, f"{s} file") for s, n in sorted(packed.items()))
         return (

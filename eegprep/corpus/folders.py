@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,12 @@ def config_path() -> Path:
     folder (:func:`~eegprep.base.home.home_folder`)."""
     env = _variable("EEGPREP_CONFIG", "the config file's path")
     fix = "set EEGPREP_CONFIG to the config file"
+    if env and env.endswith(("/", os.sep)):  # (a Path drops the slash: `config set` then
+        raise ConfigError(  # wrote a file by the folder's name)
+            f"EEGPREP_CONFIG is {shown_path(env)}, a folder's name (it ends in '/'): it names the "
+            f"config file itself; set it to a file ({shown_path(env.rstrip('/' + os.sep) or '/')}"
+            "/config.toml)"
+        )
     if env:
         return Path(expand_home(env, f"the home folder of EEGPREP_CONFIG ({env!r})", fix))
     # The XDG base directory specification: a relative XDG_CONFIG_HOME is invalid and ignored
@@ -128,8 +135,12 @@ def _document() -> dict[str, Any]:
             f"the config file that {_config_setting()} gives, {shown_path(str(path))}, can be "
             f"no file: {problem} (or set EEGPREP_CONFIG to another file)"
         )
-    if not os.path.lexists(path):
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return {}
+    except OSError:  # (a folder above it that may not be searched: not "no config file",
+        pass  # which ignored the user's file unsaid; the read below names the problem)
     try:
         return load_toml(path, "config file")
     except ConfigError as exc:  # (a folder, unreadable, not UTF-8, not TOML, too large, ...)
@@ -208,23 +219,44 @@ def _entries() -> dict[str, str | ConfigError]:
     return out
 
 
+@dataclass(frozen=True)
+class CorpusFolder:
+    """A corpus's folder and the ``setting`` that named it, as a line names it: ``--src``,
+    the variable (``EEGPREP_TUH_DIR``) or the entry and its file (``corpora.tuh in
+    /home/me/.config/eegprep/config.toml``). The ingest says which one it used, and a line
+    about a wrong folder blames that setting, not a ``--src`` the user never gave."""
+
+    path: Path
+    setting: str
+
+
 def corpus_dir(
     corpus: str, src: str | os.PathLike[str] | None = None, *, check: bool = False
 ) -> Path:
     """The folder of ``corpus``: ``src`` if given, else the environment, else the config file
-    (where a relative folder is relative to the file's folder, not to where eegprep runs).
+    (:func:`corpus_folder`, whose ``path`` it is)."""
+    return corpus_folder(corpus, src, check=check).path
+
+
+def corpus_folder(
+    corpus: str, src: str | os.PathLike[str] | None = None, *, check: bool = False
+) -> CorpusFolder:
+    """The folder of ``corpus`` and its setting: ``src`` if given, else the environment, else
+    the config file (where a relative folder is relative to the file's folder, not to where
+    eegprep runs).
 
     With ``check``, a folder that the environment or the config file names but that is missing
     or not a folder is a :class:`ConfigError` naming that setting (the variable, or the entry
     and its file), so that the user knows what to fix.
     """
     if src is not None:
-        return _usable(os.fspath(src), "--src")
+        return CorpusFolder(_usable(os.fspath(src), "--src"), "--src")
     variable = env_var(corpus)
     if CORPUS_NAME.fullmatch(corpus) and _variable(variable, f"the folder of corpus {corpus!r}"):
         # The variable wins over the file, which is then not read: a config file that cannot
         # be read (or a HOME that places none) stopped the ingest the variable had set up.
-        return _checked(_usable(os.environ[variable], variable), variable, check)
+        folder = _checked(_usable(os.environ[variable], variable), variable, check)
+        return CorpusFolder(folder, variable)
     return _corpus_dir(corpus, _entries(), check=check)
 
 
@@ -237,13 +269,15 @@ def corpus_dirs(corpora: Iterable[str]) -> dict[str, Path | ConfigError]:
     out: dict[str, Path | ConfigError] = {}
     for name in corpora:
         try:
-            out[name] = _corpus_dir(name, configured, check=False)
+            out[name] = _corpus_dir(name, configured, check=False).path
         except ConfigError as exc:
             out[name] = exc
     return out
 
 
-def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check: bool) -> Path:
+def _corpus_dir(
+    corpus: str, configured: dict[str, str | ConfigError], *, check: bool
+) -> CorpusFolder:
     """The folder of ``corpus`` from the environment, else from ``configured`` (the config
     file's entries, :func:`_entries`); a :class:`ConfigError` when neither names one."""
     entry = configured.get(corpus)
@@ -251,7 +285,8 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
         raise entry  # a key no corpus has (`TUH`): no variable of its own either
     env = _variable(env_var(corpus), f"the folder of corpus {corpus!r}")
     if env:
-        return _checked(_usable(env, env_var(corpus)), env_var(corpus), check)
+        return CorpusFolder(_checked(_usable(env, env_var(corpus)), env_var(corpus), check),
+                            env_var(corpus))  # fmt: skip
     other = _other_corpus_variable(corpus)
     folder_text = entry
     if isinstance(folder_text, ConfigError):
@@ -264,7 +299,7 @@ def _corpus_dir(corpus: str, configured: dict[str, str | ConfigError], *, check:
             if said:
                 warnings.warn(f"{said}: the folder comes from {setting}", UserWarning,
                               stacklevel=2)  # fmt: skip
-        return _checked(folder, setting, check)
+        return CorpusFolder(_checked(folder, setting, check), setting)
     what = "".join(f"{said}: " for said in (_not_ours(corpus, other) if other else None,
                                             misspelt) if said)  # fmt: skip
     unwritable = _no_place_for(config_path())
@@ -367,10 +402,31 @@ def _unusable(exc: UsageError, given: str, setting: str) -> ConfigError:
 _FULL = "write the folder out in full"
 
 
+def folder_problem(folder: Path) -> str | None:
+    """What `config show` notes beside a corpus folder that is not one: ``no such folder``,
+    ``not a folder``, or that it cannot be looked up (a folder above it that may not be
+    searched, which stopped the command whole); None for a folder."""
+    try:
+        if folder.is_dir():
+            return None
+        return "not a folder" if folder.exists() else "no such folder"
+    except OSError as exc:
+        return f"cannot be looked up ({exc.strerror or exc})"
+
+
 def _checked(folder: Path, setting: str, check: bool) -> Path:
-    if not check or folder.is_dir():
+    if not check:
         return folder
-    problem = "is not a folder" if folder.exists() else "does not exist"
+    try:
+        if folder.is_dir():
+            return folder
+        problem = "is not a folder" if folder.exists() else "does not exist"
+    except OSError as exc:  # (a folder above it that may not be searched: EACCES)
+        raise ConfigError(
+            f"{shown_path(str(folder))}: the corpus folder that {setting} names cannot be looked "
+            f"up ({exc.strerror or exc}): fix the permissions of the folders above it, correct "
+            "that setting, or pass --src DIR"
+        ) from None
     text = str(folder)
     hint = " (environment variables such as $HOME are not expanded there)" if "$" in text else ""
     if text != text.strip():  # (a line shows no space at its start or end)
@@ -432,7 +488,9 @@ def set_corpus_dir(corpus: str, folder: str | os.PathLike[str]) -> Path:
     _check_a_file(path, target)
     _corpora_table(data)
     given = os.fspath(folder)
-    resolved = Path(expand_home(given, f"the home folder of {given!r}", _FULL)).resolve()
+    # (FOLDER exists as written: click checked it; a `~ghost` folder is then a folder)
+    resolved = Path(expand_home(given, f"the home folder of {given!r}", _FULL, strict=False))
+    resolved = resolved.resolve()
     data.setdefault("corpora", {})[corpus] = str(resolved)
     try:
         encoded = tomli_w.dumps(data).encode("utf-8")

@@ -588,15 +588,16 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
     if not (path.suffix == ".toml" or os.sep in text):
         known = available()
         if text not in known:  # (decided before any file is named: a name of 5,000 characters)
-            import difflib
-
             from eegprep.base.path_limits import SHOWN_CHARS, shown_path
+            from eegprep.base.validation import did_you_mean
 
-            near = difflib.get_close_matches(text[:SHOWN_CHARS], known, n=1)
-            hint = f" Did you mean {near[0]!r}?" if near else ""
+            # (in any case: `TUH` is `tuh`; and a manifest file, not `--manifest`, which only
+            # `ingest` has: `corpora NAME` and `labram predict --corpus` take the file itself)
+            hint = did_you_mean(text[:SHOWN_CHARS], known)
             shown = repr(text) if len(text) <= SHOWN_CHARS else shown_path(text)
             raise UsageError(
-                f"unknown corpus {shown}.{hint} Known: {', '.join(known)} (or pass --manifest FILE)"
+                f"unknown corpus {shown}.{hint} Known: {', '.join(known)} (or give a manifest "
+                "file, my_corpus.toml)"
             )
         path = MANIFEST_DIR / f"{text}.toml"
     data = load_toml(path, "manifest file", ManifestError)

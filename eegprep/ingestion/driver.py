@@ -28,7 +28,7 @@ from eegprep.base.redact import redact, redact_all
 from eegprep.base.wording import counted, noun, of_total, some_of
 from eegprep.base.write_errors import PLACE_ERRORS, names_its_file
 from eegprep.corpus.discover import Discovery, SourceItem, discover, resolve_names
-from eegprep.corpus.folders import corpus_dir
+from eegprep.corpus.folders import corpus_folder
 from eegprep.corpus.manifest import Manifest, load_manifest
 from eegprep.corpus.sources import (
     FileStamp,
@@ -74,6 +74,9 @@ class IngestReport:
     corpus: str
     store: str
     root: str
+    root_from: str = "--src"
+    """What named ``root``: ``--src``, the variable (``EEGPREP_TUH_DIR``) or the config file's
+    entry (``corpora.tuh in PATH``): :class:`~eegprep.corpus.folders.CorpusFolder`."""
     n_files: int = 0
     n_recordings: int = 0
     n_ingested: int = 0
@@ -138,9 +141,10 @@ def ingest(
     manifest = options.apply_overrides(load_manifest(corpus), mains=cfg.mains, include=cfg.include)
     options.check_globs(manifest.include, f"{shown_path(manifest.file)}: files.include")
     loc = options.writable_location(out)
-    found = discover(manifest, corpus_dir(manifest.name, src, check=True), limit=cfg.limit)
+    given = corpus_folder(manifest.name, src, check=True)
+    found = discover(manifest, given.path, limit=cfg.limit, setting=given.setting)
     options.check_apart(loc, found.root)  # the corpus root, as discovery settled it
-    report = IngestReport(manifest.name, loc.display, str(found.root))
+    report = IngestReport(manifest.name, loc.display, str(found.root), given.setting)
     report.n_files = found.n_files
     report.n_recordings = len(found.items)
     report.unmatched = [f"{shown_path(rel)}: {why}" for rel, why in found.unmatched]
@@ -370,7 +374,9 @@ def _sources_gone(
             + (", ..." if len(unsure) > 3 else "")
         )
     notes.extend(_hidden_notes(hidden))
-    notes.extend(elsewhere_note(other, ids, root) for other, ids in elsewhere.items())
+    notes.extend(
+        elsewhere_note(other, ids, root, report.root_from) for other, ids in elsewhere.items()
+    )
     if not gone:
         return {}
     share = len(gone) / len(mine)
@@ -380,7 +386,7 @@ def _sources_gone(
             f"{counted(report.n_removed, 'recording')} removed: their source is gone (--prune)"
         )
         return {}
-    notes.append(_kept_note(cfg, gone, len(mine), root))
+    notes.append(_kept_note(cfg, gone, len(mine), root, report.root_from))
     return _by_source_hash(gone)
 
 
@@ -425,21 +431,24 @@ def _presence(
     return gone, unsure, hidden
 
 
-def _kept_note(cfg: IngestConfig, gone: dict[str, dict[str, Any]], n_mine: int, root: str) -> str:
+def _kept_note(
+    cfg: IngestConfig, gone: dict[str, dict[str, Any]], n_mine: int, root: str, setting: str
+) -> str:
     """The note on the listed recordings whose source is ``gone`` (of ``n_mine``) and which
-    stay in the store: not pruned (all gone, or more than ``--prune-max``), or no ``--prune``."""
+    stay in the store: not pruned (all gone, or more than ``--prune-max``), or no ``--prune``;
+    ``setting`` named ``root`` (:attr:`IngestReport.root_from`)."""
     names = ", ".join(list(gone)[:3]) + (", ..." if len(gone) > 3 else "")
     if cfg.prune and len(gone) == n_mine:
         return (
             f"not pruned: no source of the {counted(n_mine, 'listed recording')} is under "
-            f"{shown_path(root)}: is --src the folder they were ingested from?"
+            f"{shown_path(root)}: is {setting} the folder they were ingested from?"
         )
     if cfg.prune:
         return (
             f"not pruned: {of_total(len(gone), n_mine, 'listed recording', 'has', the=True)} no "
             f"source under {shown_path(root)} (more than --prune-max {cfg.prune_max:g} of them): "
-            "is --src the folder they were ingested from, and all of it there? Raise --prune-max "
-            "if they are gone"
+            f"is {setting} the folder they were ingested from, and all of it there? Raise "
+            "--prune-max if they are gone"
         )
     return (
         f"{counted(len(gone), 'listed recording')} {noun(len(gone), 'has', 'have')} no source "

@@ -201,15 +201,17 @@ def held_elsewhere(
     return out
 
 
-def elsewhere_note(other: str, ids: list[str], root: str) -> str:
-    """The one line that names the recordings kept because ``other`` still holds them."""
+def elsewhere_note(other: str, ids: list[str], root: str, setting: str = "--src") -> str:
+    """The one line that names the recordings kept because ``other`` still holds them;
+    ``setting`` named ``root`` (``--src``, a variable, a config file's entry)."""
     n = len(ids)
     names = ", ".join(ids[:3]) + (", ..." if n > 3 else "")
     them = noun(n, "it", "them")
     return (
         f"{counted(n, 'listed recording')} {noun(n, 'has', 'have')} no source under "
         f"{shown_path(root)} but {noun(n, 'does', 'do')} under {shown_path(other)}, which this "
-        f"corpus was ingested from before (is --src the folder {noun(n, 'it was', 'they were')} "
-        f"ingested from? a second corpus under one manifest name?): {names}; kept, --prune "
+        f"corpus was ingested from before (is {setting} the folder "
+        f"{noun(n, 'it was', 'they were')} ingested from? a second corpus under one manifest "
+        f"name?): {names}; kept, --prune "
         f"removes {them} only once {shown_path(other)} no longer holds {them}"
     )
