@@ -233,3 +233,18 @@ def test_a_config_variable_naming_a_folder_is_refused_not_taken_for_a_file(
     assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
     assert "EEGPREP_CONFIG" in res.output and "ends in '/'" in res.output, res.output
     assert not (tmp_path / "conf").exists()
+
+
+@pytest.mark.parametrize("form", ["{}.toml", "{}/", "./{}.toml"])
+@pytest.mark.parametrize("command", ["ingest", "corpora"])
+def test_a_corpus_name_written_as_a_file_points_to_the_name(
+    command: str, form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: ``eegprep ingest tuh.toml`` was ``tuh.toml: manifest file not found``."""
+    monkeypatch.chdir(tmp_path)
+    for name in available():
+        given = form.format(name)
+        args = [command, given] + (["--out", "s.zarr"] if command == "ingest" else [])
+        res = CliRunner().invoke(eegprep_cli, args)
+        assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+        assert res.output.rstrip().endswith(f"'.toml': {name}"), res.output

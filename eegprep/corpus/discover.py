@@ -438,8 +438,8 @@ def _nothing_found(
     if unlisted:
         rel, why = unlisted[0]
         more = f" (and {counted(len(unlisted) - 1, 'other folder')})" if len(unlisted) > 1 else ""
-        folder = shown_path(os.path.normpath(os.path.join(root, rel)))  # (what `chmod` takes)
-        return f"{msg}; {folder}{more}: {why}: fix its permissions and run again"
+        where = os.path.normpath(os.path.join(root, rel))  # (in full: what `chmod` takes)
+        return f"{msg}; {shown_path(where)}{more}: {why}: fix its permissions and run again"
     wanted = {_glob_suffix(p) for p in manifest.include} - {""}
     seen: dict[str, int] = {}
     formatted: dict[str, int] = {}  # of those, files whose bytes are of their suffix's format

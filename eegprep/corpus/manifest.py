@@ -600,5 +600,21 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
                 "file, my_corpus.toml)"
             )
         path = MANIFEST_DIR / f"{text}.toml"
+    elif not os.path.lexists(path):
+        _check_not_a_name(text)
     data = load_toml(path, "manifest file", ManifestError)
     return parse_manifest(data, str(path))
+
+
+def _check_not_a_name(text: str) -> None:
+    """A :class:`UsageError` when ``text``, a manifest file that is not there, is a shipped
+    corpus's name written as a file (``tuh.toml``, ``tuh/``): it was ``tuh.toml: manifest file
+    not found``, which did not say that ``tuh`` was meant."""
+    name = os.path.normpath(text).removesuffix(".toml")  # (`./tuh.toml`, `tuh/`: `tuh`)
+    if name in available():
+        from eegprep.base.path_limits import shown_path
+
+        raise UsageError(
+            f"{shown_path(text)}: no such manifest file; the shipped corpus is named without a "
+            f"path or '.toml': {name}"
+        )
