@@ -135,6 +135,10 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
     from eegprep.ingestion.driver import ingest as run_ingest
     from eegprep.pipeline.recipe import Recipe
 
+    if manifest is not None:  # (CORPUS was ignored beside --manifest, a typo's too)
+        from eegprep.corpus.manifest import check_replaced
+
+        check_replaced(corpus, manifest)
     recipe = Recipe(mode=mode, encoding=encoding)  # type: ignore[arg-type]
     cfg = IngestConfig(
         workers=workers,

@@ -248,3 +248,24 @@ def test_a_corpus_name_written_as_a_file_points_to_the_name(
         res = CliRunner().invoke(eegprep_cli, args)
         assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
         assert res.output.rstrip().endswith(f"'.toml': {name}"), res.output
+
+
+@pytest.mark.parametrize("corpus", ["nonsense", "TUH", "tuh", "mytuh"])
+def test_the_corpus_beside_a_manifest_file_is_checked_not_ignored(
+    corpus: str, tuh_corpus: Path, tmp_path: Path
+) -> None:
+    """Before: ``eegprep ingest nonsense --manifest mytuh.toml`` ingested, CORPUS unread."""
+    from eegprep.corpus.manifest import MANIFEST_DIR
+
+    text = (MANIFEST_DIR / "tuh.toml").read_text(encoding="utf-8")
+    manifest = tmp_path / "mytuh.toml"
+    manifest.write_text(text.replace('name = "tuh"', 'name = "mytuh"', 1), encoding="utf-8")
+    store = tmp_path / "s.zarr"
+    args = ["ingest", corpus, "--manifest", str(manifest), "--src", str(tuh_corpus)]
+    res = CliRunner().invoke(eegprep_cli, [*args, "--out", str(store)])
+    if corpus in ("tuh", "mytuh"):  # the corpus the file replaces, or the file's own name
+        assert res.exit_code == 0, res.output
+        return
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert f"unknown corpus {corpus!r}" in res.output and "'mytuh'" in res.output, res.output
+    assert not store.exists()

@@ -588,22 +588,42 @@ def load_manifest(name_or_path: str | os.PathLike[str]) -> Manifest:
     if not (path.suffix == ".toml" or os.sep in text):
         known = available()
         if text not in known:  # (decided before any file is named: a name of 5,000 characters)
-            from eegprep.base.path_limits import SHOWN_CHARS, shown_path
-            from eegprep.base.validation import did_you_mean
-
-            # (in any case: `TUH` is `tuh`; and a manifest file, not `--manifest`, which only
-            # `ingest` has: `corpora NAME` and `labram predict --corpus` take the file itself)
-            hint = did_you_mean(text[:SHOWN_CHARS], known)
-            shown = repr(text) if len(text) <= SHOWN_CHARS else shown_path(text)
-            raise UsageError(
-                f"unknown corpus {shown}.{hint} Known: {', '.join(known)} (or give a manifest "
-                "file, my_corpus.toml)"
-            )
+            # (a manifest file, not `--manifest`, which only `ingest` has: `corpora NAME` and
+            # `labram predict --corpus` take the file itself)
+            raise _unknown_corpus(text, known, "(or give a manifest file, my_corpus.toml)")
         path = MANIFEST_DIR / f"{text}.toml"
     elif not os.path.lexists(path):
         _check_not_a_name(text)
     data = load_toml(path, "manifest file", ManifestError)
     return parse_manifest(data, str(path))
+
+
+def _unknown_corpus(text: str, known: list[str], hint: str) -> UsageError:
+    """``unknown corpus 'TEXT'. Did you mean 'x'? Known: ...`` (the suggestion in any letter
+    case: `TUH` is `tuh`), ``hint`` after it."""
+    from eegprep.base.path_limits import SHOWN_CHARS, shown_path
+    from eegprep.base.validation import did_you_mean
+
+    near = did_you_mean(text[:SHOWN_CHARS], known)
+    shown = repr(text) if len(text) <= SHOWN_CHARS else shown_path(text)
+    return UsageError(f"unknown corpus {shown}.{near} Known: {', '.join(known)} {hint}")
+
+
+def check_replaced(corpus: str, manifest: str | os.PathLike[str]) -> None:
+    """A :class:`UsageError` unless ``corpus``, given beside ``--manifest manifest``, is a
+    shipped corpus's name (the one the file replaces) or the file's own ``name``: anything
+    else (a misspelling, a second file) was ignored, unsaid, and the ingest went on."""
+    known = available()
+    if corpus in known:
+        return
+    own = load_manifest(manifest).name
+    if corpus != own:
+        from eegprep.base.path_limits import shown_path
+
+        raise _unknown_corpus(
+            corpus, sorted({*known, own}), f"(beside --manifest, CORPUS is a shipped corpus or "
+            f"the name {shown_path(os.fspath(manifest))} gives, {own!r})"
+        )  # fmt: skip
 
 
 def _check_not_a_name(text: str) -> None:
