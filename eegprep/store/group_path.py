@@ -39,9 +39,11 @@ def groups_on_disk(loc: Location) -> tuple[list[str], list[str]]:
             continue
         for name, folder in loc.entries("recordings", corpus):
             group = f"recordings/{corpus}/{name}"
+            if name.lower() == "zarr.json":  # (the corpus group's metadata, even a folder)
+                continue
             if folder and GROUP_PATH.fullmatch(group):
                 groups.append(group)
-            elif name != "zarr.json" and TMP_MARK not in name:  # (a write's temporary file)
+            elif TMP_MARK not in name:  # (a write's temporary file)
                 stray.append(group)
     return groups, stray
 
@@ -54,28 +56,36 @@ def foreign_folder(loc: Location, group: str) -> bool:
     """Whether the folder ``group``, which no index or retired list names, holds what no
     ingest writes in a group: a file other than :data:`GROUP_FILES`, a folder that is no
     array of chunk files (no ``zarr.json``, an ``array`` node that is not one, a folder
-    inside it: zarr's ``c/0/0`` chunks), or its own ``zarr.json`` that is no group of
-    eegprep's (an array's; a group whose attributes hold none of a record's keys). Such a
-    folder (a user's ``notes/`` in a corpus folder; an array or group zarr-python added) was
-    retired and deleted with its files; it is passed over like any other entry no ingest
-    writes. What a stopped ingest leaves (arrays, each with its ``zarr.json`` written first,
-    the group's attributes empty or its record) is not foreign; nor is a document that cannot
-    be read or parsed (it may be a damaged record)."""
+    inside it: zarr's ``c/0/0`` chunks, unless the group holds a record), or its own
+    ``zarr.json`` that is no group of eegprep's (an array's; a group whose attributes hold
+    none of a record's keys). Such a folder (a user's ``notes/`` in a corpus folder; an array
+    or group zarr-python added) was retired and deleted with its files; it is passed over
+    like any other entry no ingest writes. What a stopped ingest leaves (arrays, each with its
+    ``zarr.json`` written first, the group's attributes empty or its record) is not foreign;
+    nor is a document that cannot be read or parsed (it may be a damaged record). A group
+    that holds a record (or may: its document damaged) keeps chunks in folders as eegprep
+    writes them: a target series' (``joints/c/0/0``), and every array's before a2ec6fd
+    (``data/c/0/0``); such a group, taken for another program's, was never listed again
+    from its group once the index lost it (a lost index's rebuild dropped every recording
+    with a target series, and ``validate`` then found the store sound)."""
+    from eegprep.store.record import RECORD_KEYS
+
     parts = group.split("/")
+    doc = _document(loc, *parts)
+    attrs = doc.get("attributes") if isinstance(doc, dict) else None
+    record = not isinstance(doc, dict) or (
+        isinstance(attrs, dict) and bool(RECORD_KEYS & set(attrs))
+    )
     for name, folder in loc.entries(*parts):
-        if folder and not _chunk_array(loc, *parts, name):
+        if folder and not _chunk_array(loc, *parts, name, key_folders=record):
             return True
         if not folder and name not in GROUP_FILES:
             return True
-    doc = _document(loc, *parts)
     if not isinstance(doc, dict):
         return False
     if doc.get("node_type") == "array":
         return True
-    from eegprep.store.record import RECORD_KEYS
-
-    attrs = doc.get("attributes")
-    return isinstance(attrs, dict) and bool(attrs) and not RECORD_KEYS & set(attrs)
+    return isinstance(attrs, dict) and bool(attrs) and not record
 
 
 def _document(loc: Location, *parts: str) -> object:
@@ -89,15 +99,18 @@ def _document(loc: Location, *parts: str) -> object:
         return None
 
 
-def _chunk_array(loc: Location, *parts: str) -> bool:
+def _chunk_array(loc: Location, *parts: str, key_folders: bool = False) -> bool:
     """Whether the folder ``parts`` may be an array an ingest wrote: a ``zarr.json`` that is
-    not another node's (a subgroup's) and, beside it, files only."""
+    not another node's (a subgroup's) and, beside it, files only, or (``key_folders``) the
+    folder ``c`` of zarr's default chunk keys (``c/0/0``) too."""
     if not loc.exists(*parts, "zarr.json"):
         return False
     doc = _document(loc, *parts)
     if isinstance(doc, dict) and doc.get("node_type") not in (None, "array"):
         return False
-    return not any(folder for _, folder in loc.entries(*parts))
+    return not any(
+        folder and not (key_folders and name == "c") for name, folder in loc.entries(*parts)
+    )
 
 
 def version_group(corpus: str, name: str, version: int) -> str:

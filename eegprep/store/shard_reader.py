@@ -402,6 +402,11 @@ class ShardReader:
             raise StoreFormatError(
                 f"{self.loc.shown(path)}: shard missing ({self.group}; every shard is written)"
             ) from None
+        except IsADirectoryError:  # (damage, as a missing shard: no read of the disk failed)
+            raise StoreFormatError(
+                f"{self.loc.shown(path)}: a folder where a shard lies ({self.group}; every "
+                "shard is a file)"
+            ) from None
         except OSError as exc:  # (a read the disk fails, EIO, names no file)
             raise self.loc.failed(exc, "reading", *self.loc.parts_of(path)) from exc
         if len(data) != n:
