@@ -7,7 +7,9 @@ its chunk key encoding gives (``c.0.3`` with the ``.`` separator, ``c/0/3`` with
 reader sees anything else: eegprep's readers and zarr compute each chunk's key from the grid,
 and take the arrays by name. :func:`member_findings` sorts what else is there in two kinds:
 
-- damage (a problem line; ``eegprep ingest --repair`` writes the recording again): an entry
+- damage (a problem line; ``eegprep ingest --repair`` writes the recording again): a folder
+  at a chunk's place (zarr reads the array's fill value there: a ``channel`` of empty names
+  was named only as a coordinate that differs, and the folder as another program's); an entry
   named as a chunk of one of the arrays but that no read of it sees, a key outside its chunk
   grid (``data/c.5.0`` of a one-shard array), with another number of dimensions than the
   array's (``data/c.0.0.0``) or with the separator of the other key encoding (``data/c/0/0``
@@ -130,6 +132,9 @@ def member_findings(
     return damage, added
 
 
+_FOLDER_AT_KEY = "a folder where a chunk lies (every chunk is a file): no read gets its values"
+
+
 def _what_it_is(loc: Location, path: str, folder: bool) -> str:
     """The words of a note about an entry of a recording group that eegprep does not write."""
     if not folder:
@@ -167,10 +172,14 @@ def _array_members(loc: Location, array: str, damage: list[str], added: list[str
             continue
         head, _, rest = name.partition(".")
         parts = rest.split(".")
-        if not folder and head == "c" and rest and all(_PART.fullmatch(p) for p in parts):
+        if head == "c" and rest and all(_PART.fullmatch(p) for p in parts):
             problem = grid.key_problem(parts, ".")
-            if problem:
+            if problem and not folder:
                 damage.append(f"{shown_path(path)}: {problem}; no read sees it")
+            elif not problem and folder:
+                damage.append(f"{shown_path(path)}: {_FOLDER_AT_KEY}")
+            elif problem:
+                added.append(f"{shown_path(path)}: {_what_it_is(loc, path, folder)}")
             continue
         if not folder and name == "c":  # (the key of no dimensions)
             problem = grid.key_problem([], grid.separator)
@@ -201,6 +210,12 @@ def _key_folder(
                 f"{counted(len(parts) + 1, 'dimension')}, but the array has {len(grid.n_chunks)}; "
                 "no read sees it"
             )
+        elif (
+            folder
+            and len(parts) + 1 == len(grid.n_chunks)
+            and not grid.key_problem([*parts, name], "/")
+        ):
+            damage.append(f"{shown_path(path)}: {_FOLDER_AT_KEY}")
         elif folder:
             _key_folder(loc, path, [*parts, name], grid, damage, added)
         else:

@@ -11,9 +11,12 @@ This found two defects. A recording group holding a target series (its chunks in
 ``c/0/0`` folders) was taken for a node another program added once no index listed it: a
 lost or emptied index was rebuilt by the next ingest without those recordings, and
 ``validate`` then found the store sound (every recording with a target series lost from it).
-And a folder at a shard's place was read as an I/O error (``IsADirectoryError``), not as
-damage: the loader of training, which stands another window in for a damaged one, stopped
-the run instead.
+And a folder at a chunk's place was no damage of its file: at a shard's an I/O error
+(``IsADirectoryError``), so the loader of training, which stands another window in for a
+damaged one, stopped the run instead; at a ``channel`` or ``time`` chunk's (read as the fill
+value by zarr) a coordinate that differs, the folder itself a ``note:`` of another
+program's addition, "not damage". And a folder named ``zarr.json`` in a corpus folder (the
+corpus group's metadata) was taken for a recording group: every ingest refused.
 """
 
 from __future__ import annotations
@@ -158,6 +161,13 @@ def test_a_folder_at_a_chunk_s_place_is_damage(store: Path, kind: str) -> None:
     chunk.mkdir()
     res = CliRunner().invoke(eegprep_cli, ["validate", str(out)])
     assert res.exit_code == 1 and TARGET[0] in res.output.splitlines()[0], res.output
+    # the file named on a problem line (a target's values by its array), never on a note
+    # calling it another program's (a `channel` of empty names was a coordinate that differs)
+    rel = f"recordings/{TARGET[0]}/{ARRAYS[kind]}"
+    named = rel.rsplit("/c/", 1)[0] if kind == "target" else rel
+    found = check_store(str(out))
+    assert any(named in p for p in found.problems), found.problems
+    assert not any(rel in n for n in found.notes), found.notes
     for name, got in _readers(out):
         if isinstance(got, Exception):
             assert isinstance(got, StoreFormatError), (name, repr(got))
