@@ -240,7 +240,9 @@ def retired_groups(loc: Location, problems: list[str]) -> dict[str, RetiredEntry
         return {}
     try:
         good, bad = retired_entries(strict_json.loads(loc.read_bytes(*RETIRED)))
-    except ValueError as exc:
+    except FileNotFoundError:  # (deleted since: an ingest's own replacement is a rename)
+        return {}
+    except (OSError, ValueError, RecursionError) as exc:  # (a folder, a FIFO: no file to read)
         problems.append(f"{'/'.join(RETIRED)}: damaged ({described(exc, named=True)})")
         return {}
     problems += [f"{'/'.join(RETIRED)}: damaged ({line}; the next ingest ignores it)"

@@ -32,7 +32,7 @@ from click.testing import CliRunner
 
 from cli import eegprep_cli
 from eegprep import open_store
-from eegprep.base.errors import StoreFormatError
+from eegprep.base.errors import EegprepError, StoreFormatError
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.store.validate import check_store
 from tests.safety.corpus import ingest_folder, write_edf
@@ -194,3 +194,194 @@ def test_a_folder_at_a_corpus_group_s_metadata_is_named_and_ingests_go_on(
     assert report.n_recordings == 2 and not report.failed
     got = _values(out)
     assert all(np.array_equal(got[k], want[k]) for k in want)
+
+
+# The sweep: every kind of file of a store that has been through a re-ingest and a prune.
+
+DAMAGES = {
+    "bit flipped at the start": lambda b: _flipped(b, 0),
+    "bit flipped in the middle": lambda b: _flipped(b, len(b) // 2),
+    "bit flipped at the end": lambda b: _flipped(b, len(b) - 1),
+    "cut to 0 bytes": lambda b: b"",
+    "cut to half": lambda b: b[: len(b) // 2],
+    "cut one byte short": lambda b: b[:-1],
+    "one byte appended": lambda b: b + b"\x00",
+    "zero-filled": lambda b: bytes(len(b)),
+    "deleted": lambda b: None,
+    "a folder in its place": lambda b: "folder",
+}
+
+KINDS = {  # one file of each kind, by its path from the store root ({v2}: r0's new version)
+    "root zarr.json": "zarr.json",
+    "recordings zarr.json": "recordings/zarr.json",
+    "corpus zarr.json": "recordings/folder/zarr.json",
+    "bookkeeping zarr.json": "_eegprep/zarr.json",
+    "recording group (EDF)": "recordings/folder/r1/zarr.json",
+    "recording group (MoBI)": "recordings/mobi/SL01-T02/zarr.json",
+    "data zarr.json": "recordings/folder/r1/data/zarr.json",
+    "data shard": "recordings/folder/r0@2/data/c.0.0",
+    "channel zarr.json": "recordings/mobi/SL01-T02/channel/zarr.json",
+    "channel chunk": "recordings/folder/r1/channel/c.0",
+    "time zarr.json": "recordings/folder/r1/time/zarr.json",
+    "time chunk": "recordings/mobi/SL01-T02/time/c.0",
+    "target zarr.json": "recordings/mobi/SL01-T02/joints/zarr.json",
+    "target chunk": "recordings/mobi/SL01-T02/joints/c/0/0",
+    "index segment": "_eegprep/index/0000000001.jsonl",
+    "index fields": "_eegprep/index/0000000001.fields",
+    "seen-files cache": "_eegprep/seen.json",
+    "ingest report": "_eegprep/reports/{first}",
+    "retired list": "_eegprep/retired.json",
+    "retired group's record": "recordings/folder/r0/record.json",
+    "retired group's shard": "recordings/folder/r0/data/c.0.0",
+    "pruned group's marker": "recordings/folder/r2/removed.json",
+}
+
+NO_DAMAGE = {  # kinds whose loss is no damage (each may be missing in a sound store), and why
+    "index fields": "derived from the base segment, written again by the next ingest",
+    "seen-files cache": "a cache: without it the next ingest compares files by content",
+    "ingest report": "a log that nothing lists",
+}
+
+
+def _flipped(blob: bytes, at: int) -> bytes:
+    changed = bytearray(blob)
+    changed[at] ^= 0x08
+    return bytes(changed)
+
+
+@pytest.fixture(scope="module")
+def aged(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``built`` after ``r0`` is re-ingested (``r0@2``; ``r0`` retired with its
+    ``record.json``) and ``r2`` is ingested and then pruned (its ``removed.json``)."""
+    root = tmp_path_factory.mktemp("aged")
+    shutil.copytree(built, root, symlinks=True, dirs_exist_ok=True)
+    src, out = root / "edf", root / "s.zarr"
+    write_edf(src, "r2.edf", seed=2, seconds=6)
+    ingest_folder(src, out)
+    write_edf(src, "r0.edf", seed=9, seconds=6)
+    (src / "r2.edf").unlink()
+    ingest_folder(src, out, prune=True)
+    assert check_store(str(out)).problems == []
+    return root
+
+
+def _damaged(path: Path, blob: bytes | str | None) -> None:
+    path.unlink()
+    if blob == "folder":
+        path.mkdir()
+    elif isinstance(blob, bytes):
+        path.write_bytes(blob)
+
+
+def _found_or_same(out: Path, want: dict[str, object], case: str) -> None:
+    """Every reader gives the values of ``want`` or one damage line: ``open_store``, each
+    recording's samples and target, and the labram loader's windows."""
+    try:
+        got = dict(_readings(out))
+    except StoreFormatError as exc:  # (the store refused whole: its root, its index)
+        assert "\n" not in str(exc), case
+        return
+    for key, value in got.items():
+        if key not in want:  # (the damaged recording, once an ingest wrote it again)
+            continue
+        if isinstance(value, Exception):
+            assert isinstance(value, StoreFormatError), (case, key, repr(value))
+            assert "\n" not in str(value), (case, key)
+        else:
+            assert np.array_equal(np.asarray(value), np.asarray(want[key])), (case, key)
+
+
+def _readings(out: Path) -> Iterator[tuple[str, object]]:
+    from labram.data.block_reader import BlockReader
+    from labram.data.windows import WindowConfig, build_pretrain_index
+
+    s = open_store(out)
+    for rid in sorted(r.id for r in s):
+        yield _attempt(rid, lambda r=rid: s.read(r))
+    yield _attempt("/".join(TARGET), lambda: s.read_target(*TARGET))
+    index = build_pretrain_index([str(out)], WindowConfig(exclude_splits=()))
+    reader = BlockReader(index)
+    for w in range(len(index)):
+        plan = index.recordings[int(index.rec[w])]
+        yield _attempt(f"{plan.id}@{int(index.start[w])}", lambda w=w: reader.window(w))
+
+
+def _attempt(key: str, read: object) -> tuple[str, object]:
+    try:
+        return key, read()  # type: ignore[operator]
+    except Exception as exc:  # (what each reader raises is the test)
+        return key, exc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_damage_to_every_kind_of_file_is_found_never_read(
+    aged: Path, tmp_path: Path, kind: str
+) -> None:
+    """Each damage of each kind of file: ``validate`` exits 1 with a line naming the file or
+    its recording (or 0 where the kind's loss is no damage), ``stats`` prints or fails in one
+    line, every reader gives the original values or one damage line, and an ingest into the
+    damaged store changes no other recording."""
+    runner = CliRunner()
+    shutil.copytree(aged, tmp_path / "good", symlinks=True)
+    out = tmp_path / "good" / "s.zarr"
+    want = dict(_readings(out))
+    reports = sorted((out / "_eegprep" / "reports").iterdir())
+    rel = KINDS[kind].format(first=reports[0].name)
+    parts = rel.split("/")
+    owner = {r.group: r.id for r in open_store(out)}.get("/".join(parts[:3]))  # (if listed)
+    retired = parts[0] == "recordings" and owner is None and len(parts) > 3
+    lost = ("index missing",) if rel.startswith("_eegprep/index/") else ()
+    for what, damage in DAMAGES.items():
+        case = f"{rel}: {what}"
+        work = tmp_path / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(tmp_path / "good", work, symlinks=True)
+        store = work / "s.zarr"
+        _damaged(store / rel, damage((out / rel).read_bytes()))
+        res = runner.invoke(eegprep_cli, ["validate", str(store)])
+        assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit)
+        lines = res.output.splitlines()
+        if not (kind in NO_DAMAGE and what == "deleted"):
+            named = [x for x in lines if x.startswith("problem: ") and (
+                rel in x or parts[-1] in x or (owner is not None and owner in x)
+                or (retired and "/".join(parts[:3]) in x) or any(w in x for w in lost)
+            )]  # fmt: skip
+            assert res.exit_code == 1 and named, (case, res.output[-800:])
+        stats = runner.invoke(eegprep_cli, ["stats", str(store)])
+        assert stats.exit_code in (0, 2, 3) and "Traceback" not in stats.output, case
+        if stats.exit_code == 2:
+            assert stats.output.count("\n") == 1, (case, stats.output)
+        _found_or_same(store, want, case)
+        try:
+            ingest_folder(tmp_path / "good" / "edf", store)
+        except EegprepError as exc:  # (refused before it wrote: one line)
+            assert "\n" not in str(exc), case
+        kept = {k: v for k, v in want.items() if owner is None or not k.startswith(owner)}
+        _found_or_same(store, kept, f"{case}, then an ingest")
+
+
+DOCUMENTS = [k for k in KINDS if not k.endswith(("shard", "chunk"))]
+
+
+@pytest.mark.parametrize("no_file", ["folder", pytest.param("fifo", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("kind", DOCUMENTS)
+def test_a_document_that_is_no_file_is_named_by_validate(
+    aged: Path, tmp_path: Path, kind: str, no_file: str
+) -> None:
+    """A folder or a FIFO where a JSON document (or index segment) of the store lies is a
+    problem line naming it, never an internal error (a folder at ``retired.json`` was one)."""
+    import os
+
+    shutil.copytree(aged / "s.zarr", tmp_path / "s.zarr", symlinks=True)
+    out = tmp_path / "s.zarr"
+    first = sorted((out / "_eegprep" / "reports").iterdir())[0].name
+    rel = KINDS[kind].format(first=first)
+    (out / rel).unlink()
+    if no_file == "folder":
+        (out / rel).mkdir()
+    else:
+        os.mkfifo(out / rel)
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(out)])
+    assert res.exit_code == 1 and "internal error" not in res.output, res.output
+    assert any(x.startswith("problem: ") and rel in x for x in res.output.splitlines()), res.output
