@@ -150,12 +150,36 @@ def _readers(out: Path) -> Iterator[tuple[str, object]]:
             yield name, exc
 
 
+def _pretrain_batches(out: Path) -> tuple[dict[int, np.ndarray], list[int]]:
+    """Pre-training's dataset over ``out``, one epoch in this process: each window's values
+    by the window number its batch states (a stand-in states its own), and the windows it
+    found unreadable."""
+    from labram.data.loader import WindowDataset
+    from labram.data.sampler import BatchPlan
+    from labram.data.unreadable import FOUND
+    from labram.data.windows import WindowConfig, build_pretrain_index
+
+    index = build_pretrain_index([str(out)], WindowConfig(exclude_splits=()))
+    dataset = WindowDataset(BatchPlan(index, batch_size=2, seed=0), helper_thread=False)
+    dataset.set_epoch(0)
+    values: dict[int, np.ndarray] = {}
+    unreadable: list[int] = []
+    for batch in dataset:
+        found = [w for w, _, _ in batch.get(FOUND, [])]
+        unreadable += found
+        for w, x in zip(batch["ids"].tolist(), batch["x"].numpy(), strict=True):
+            if w not in found:
+                values[w] = x
+    return values, unreadable
+
+
 @pytest.mark.parametrize("kind", list(ARRAYS))
 def test_a_folder_at_a_chunk_s_place_is_damage(store: Path, kind: str) -> None:
     """``validate`` names it, and every reader either reads its values or raises the damage
     error of one line (the loader replaces a window on that error, and only on that one)."""
     out = store / "s.zarr"
     before = dict(_readers(out))
+    windows, _ = _pretrain_batches(out)
     chunk = out / "recordings" / TARGET[0] / ARRAYS[kind]
     chunk.unlink()
     chunk.mkdir()
@@ -174,6 +198,11 @@ def test_a_folder_at_a_chunk_s_place_is_damage(store: Path, kind: str) -> None:
             assert "\n" not in str(got) and "c" in str(got), (name, str(got))
         else:
             assert np.array_equal(np.asarray(got), np.asarray(before[name])), name
+    # the training loader stands a readable window in for each damaged one (the folder at a
+    # shard's place stopped it), and every window it gives holds that window's values
+    got, unreadable = _pretrain_batches(out)
+    assert got and all(np.array_equal(x, windows[w]) for w, x in got.items())
+    assert bool(unreadable) == (kind == "data")
 
 
 @pytest.mark.parametrize("corpus", ["folder", "mobi"])
