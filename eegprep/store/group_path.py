@@ -73,9 +73,10 @@ def foreign_folder(loc: Location, group: str) -> bool:
     parts = group.split("/")
     doc = _document(loc, *parts)
     attrs = doc.get("attributes") if isinstance(doc, dict) else None
-    record = not isinstance(doc, dict) or (
-        isinstance(attrs, dict) and bool(RECORD_KEYS & set(attrs))
-    )
+    if isinstance(doc, dict):
+        record = isinstance(attrs, dict) and bool(RECORD_KEYS & set(attrs))
+    else:  # (damaged, it may be a record; missing, nothing says the folder is a group)
+        record = loc.exists(*parts, "zarr.json")
     for name, folder in loc.entries(*parts):
         if folder and not _chunk_array(loc, *parts, name, key_folders=record):
             return True

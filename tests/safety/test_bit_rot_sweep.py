@@ -414,3 +414,33 @@ def test_a_document_that_is_no_file_is_named_by_validate(
     res = CliRunner().invoke(eegprep_cli, ["validate", str(out)])
     assert res.exit_code == 1 and "internal error" not in res.output, res.output
     assert any(x.startswith("problem: ") and rel in x for x in res.output.splitlines()), res.output
+
+
+@pytest.mark.parametrize("group_doc", ["none", "a group without a record"])
+def test_another_program_s_folder_of_chunk_folders_is_still_left_alone(
+    store: Path, group_doc: str
+) -> None:
+    """Chunks in folders mark a group as eegprep's only beside a record (or a document too
+    damaged to say): a folder of arrays another program wrote stays a ``note:``, and every
+    ingest leaves it as it is."""
+    import warnings
+
+    import zarr
+
+    out = store / "s.zarr"
+    folder = out / "recordings" / "folder" / "notes"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if group_doc == "none":
+            zarr.create_array(str(folder / "x"), data=np.arange(6.0).reshape(2, 3))
+        else:
+            zarr.open_group(str(folder), mode="w").create_array("x", data=np.ones((2, 3)))
+    assert (folder / "x" / "c").is_dir()
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    found = check_store(str(out))
+    assert found.problems == [] and any(
+        n.startswith("recordings/folder/notes:") for n in found.notes
+    )
+    ingest_folder(store / "edf", out, keep_replaced=0.0)
+    ingest_folder(store / "edf", out, keep_replaced=0.0)
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
