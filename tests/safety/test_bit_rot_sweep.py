@@ -81,7 +81,10 @@ def _index_lost(index: Path, how: str) -> None:
     (index / "0000000001.fields").unlink(missing_ok=True)
 
 
-@pytest.mark.parametrize("how", ["deleted", "cut to 0", "zero-filled"])
+@pytest.mark.parametrize(
+    "how",
+    ["deleted", *(pytest.param(h, marks=pytest.mark.slow) for h in ("cut to 0", "zero-filled"))],
+)
 def test_a_lost_index_is_rebuilt_with_every_kind_of_recording(store: Path, how: str) -> None:
     """Every group is counted as unlisted, and the next ingest (of any corpus) lists each
     again: the recordings with a target series were left out, for good, said nowhere."""
@@ -390,7 +393,12 @@ def test_every_damage_to_every_kind_of_file_is_found_never_read(
         _found_or_same(store, kept, f"{case}, then an ingest")
 
 
-DOCUMENTS = [k for k in KINDS if not k.endswith(("shard", "chunk"))]
+QUICK = {"retired list", "retired group's record", "seen-files cache", "index segment"}
+DOCUMENTS = [  # the others over 2 s together: slow
+    k if k in QUICK else pytest.param(k, marks=pytest.mark.slow)
+    for k in KINDS
+    if not k.endswith(("shard", "chunk"))
+]
 
 
 @pytest.mark.parametrize("no_file", ["folder", pytest.param("fifo", marks=pytest.mark.slow)])
