@@ -20,6 +20,10 @@ from eegprep.base.text import line_at
 
 INT_RANGE = (-(2**63), 2**63 - 1)  # what orjson (and int64 everywhere) reads back
 
+ZERO_FILLED = "zero bytes alone (zero-filled: its bytes never reached the disk before a crash?)"
+"""What :func:`loads` says of a document of NUL bytes alone, what a file system may leave of
+a file written just before a power loss."""
+
 
 def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     """:func:`json.loads` of strict JSON: ``NaN``, ``Infinity``, a number that overflows a
@@ -27,7 +31,8 @@ def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     taken as a ``0`` nobody wrote; a subnormal such as ``5e-324`` is a float and is read), an
     integer beyond int64, and input nested deeper than Python recurses (a crafted or corrupt
     file) are each a :class:`json.JSONDecodeError` like any other bad JSON. Python's parser
-    takes all but the last, which no other JSON reader does. ``unique_keys``: an
+    takes all but the last, which no other JSON reader does. So is a document of NUL bytes
+    alone (:data:`ZERO_FILLED`). ``unique_keys``: an
     object that names one key twice is one too (:class:`DuplicateKeyError`): readers differ on
     which of the two counts (Python's and Rust's take the last, others the first or refuse), so
     a file read for what it claims (a checkpoint's header, a model card) must not hold one.
@@ -40,6 +45,9 @@ def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     hook = _unique if unique_keys else None
     if isinstance(data, str) and data.startswith("\ufeff"):
         data = data[1:]
+    if data and not data.strip("\0" if isinstance(data, str) else b"\0"):  # (a crash's zeros:
+        # Python's parser guessed UTF-32 from them and said "'utf-32-be' codec can't decode")
+        raise ZeroFilledError(ZERO_FILLED, "", 0)
     try:
         return json.loads(
             data,
@@ -141,6 +149,14 @@ class StrictJSONError(json.JSONDecodeError):
 
     def __init__(self, msg: str) -> None:
         super().__init__(msg, "", 0)
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+class ZeroFilledError(json.JSONDecodeError):
+    """A document of NUL bytes alone (:data:`ZERO_FILLED`; no position: it has no first value
+    to point at). Not a :class:`StrictJSONError`: no looser reading takes it."""
 
     def __str__(self) -> str:
         return self.msg

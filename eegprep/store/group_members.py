@@ -132,7 +132,7 @@ def member_findings(
     return damage, added
 
 
-_FOLDER_AT_KEY = "a folder where a chunk lies (every chunk is a file): no read gets its values"
+FOLDER_AT_KEY = "a folder where a chunk lies (every chunk is a file): no read gets its values"
 
 
 def _what_it_is(loc: Location, path: str, folder: bool) -> str:
@@ -177,7 +177,7 @@ def _array_members(loc: Location, array: str, damage: list[str], added: list[str
             if problem and not folder:
                 damage.append(f"{shown_path(path)}: {problem}; no read sees it")
             elif not problem and folder:
-                damage.append(f"{shown_path(path)}: {_FOLDER_AT_KEY}")
+                damage.append(f"{shown_path(path)}: {FOLDER_AT_KEY}")
             elif problem:
                 added.append(f"{shown_path(path)}: {_what_it_is(loc, path, folder)}")
             continue
@@ -215,7 +215,7 @@ def _key_folder(
             and len(parts) + 1 == len(grid.n_chunks)
             and not grid.key_problem([*parts, name], "/")
         ):
-            damage.append(f"{shown_path(path)}: {_FOLDER_AT_KEY}")
+            damage.append(f"{shown_path(path)}: {FOLDER_AT_KEY}")
         elif folder:
             _key_folder(loc, path, [*parts, name], grid, damage, added)
         else:
@@ -224,4 +224,4 @@ def _key_folder(
                 damage.append(f"{shown_path(path)}: {problem}; no read sees it")
 
 
-__all__ = ["Grid", "member_findings"]
+__all__ = ["FOLDER_AT_KEY", "Grid", "member_findings"]

@@ -35,7 +35,7 @@ from eegprep.store.chunk_sums import TARGETS, target_problem
 from eegprep.store.consolidated import consolidated_note, without_consolidated
 from eegprep.store.fs import Location
 from eegprep.store.group_attrs import added_keys, differing_keys, not_a_group
-from eegprep.store.group_members import member_findings
+from eegprep.store.group_members import FOLDER_AT_KEY, member_findings
 from eegprep.store.record_details import block_problem, details_problem
 from eegprep.store.record_values import (
     channels_problem,
@@ -323,6 +323,9 @@ def _members(
         or (a == "data" and any(p.startswith(f"{rid}: data shape ") for p in out))
     }
     damage, added = member_findings(loc, group, arrays, unjudged=unjudged)
+    for line in (d for d in damage if d.endswith(FOLDER_AT_KEY)):  # (its read's line said it
+        where = f"{line[: -len(FOLDER_AT_KEY) - 2]}: a folder where a"  # too: one line each)
+        out[:] = [p for p in out if not (p.startswith(f"{rid}: ") and where in p)]
     out += [f"{rid}: {line} (damaged; {REPAIR})" for line in damage]
     notes += added[:MAX_LINES]
     if len(added) > MAX_LINES:  # (a tool's folder of thousands: named once, counted)

@@ -195,6 +195,7 @@ def test_a_folder_at_a_chunk_s_place_is_damage(store: Path, kind: str) -> None:
     found = check_store(str(out))
     assert any(named in p for p in found.problems), found.problems
     assert not any(rel in n for n in found.notes), found.notes
+    assert sum(named in p for p in found.problems) == 1, found.problems  # (a shard's: twice)
     for name, got in _readers(out):
         if isinstance(got, Exception):
             assert isinstance(got, StoreFormatError), (name, repr(got))
@@ -452,3 +453,21 @@ def test_another_program_s_folder_of_chunk_folders_is_still_left_alone(
     ingest_folder(store / "edf", out, keep_replaced=0.0)
     ingest_folder(store / "edf", out, keep_replaced=0.0)
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("extra", [0, 1, 2, 3])
+def test_a_zero_filled_document_is_named_so_by_validate(store: Path, extra: int) -> None:
+    """A document a crash left as NUL bytes alone (its length kept) was "damaged
+    (UnicodeDecodeError: 'utf-32-be' codec can't decode ...)" when its length was no multiple
+    of 4 (Python's parser guessed UTF-32 from the zeros) and "Expecting value" otherwise."""
+    from eegprep.base.strict_json import ZERO_FILLED
+
+    out = store / "s.zarr"
+    docs = [out / "zarr.json", next((out / "recordings").rglob("r0/zarr.json"))]
+    for doc in docs:
+        blob = doc.read_bytes()
+        doc.write_bytes(bytes(len(blob) // 4 * 4 + extra))
+        problems = check_store(str(out)).problems
+        doc.write_bytes(blob)
+        assert any(ZERO_FILLED in p and doc.name in p for p in problems), problems
+        assert not any("utf-32" in p for p in problems), problems
