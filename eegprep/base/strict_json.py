@@ -45,8 +45,8 @@ def loads(data: str | bytes, *, unique_keys: bool = False) -> Any:
     hook = _unique if unique_keys else None
     if isinstance(data, str) and data.startswith("\ufeff"):
         data = data[1:]
-    if data and not data.strip("\0" if isinstance(data, str) else b"\0"):  # (a crash's zeros:
-        # Python's parser guessed UTF-32 from them and said "'utf-32-be' codec can't decode")
+    if data and not (data.strip("\0") if isinstance(data, str) else data.strip(b"\0")):
+        # (a crash's zeros: Python's parser guessed UTF-32 from them, "'utf-32-be' codec ...")
         raise ZeroFilledError(ZERO_FILLED, "", 0)
     try:
         return json.loads(
