@@ -6,6 +6,7 @@ hold, installs the wheel into a folder outside the repository and runs the comma
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import importlib.metadata
 import os
@@ -464,12 +465,16 @@ def test_docs_cited_in_error_messages_are_files_of_this_installation(
     from types import SimpleNamespace
 
     from eegprep.base.errors import ConfigError
+    from eegprep.ingestion.driver import _blocks_note
+    from eegprep.ingestion.options import IngestConfig
     from eegprep.ingestion.source_channels import _no_eeg_problem
     from labram.train.config import train_config
 
     monkeypatch.chdir(tmp_path)  # far from the repository's docs/
     signal = SimpleNamespace(label="X1", kind="misc")
     messages = [_no_eeg_problem(SimpleNamespace(signals=[signal], labels=["X1"]))]  # type: ignore[arg-type]
+    # the warning of a recording ingested again because its blocks would differ
+    messages.append(_blocks_note((240.0, 10.0), IngestConfig(file_memory_limit=2**20)))
     with pytest.raises(ConfigError) as err:
         train_config("finetune", "tiny", epochz=3)
     messages.append(str(err.value))
@@ -478,6 +483,42 @@ def test_docs_cited_in_error_messages_are_files_of_this_installation(
         assert cited, message
         for ref in cited:
             assert Path(ref).is_absolute() and Path(ref).is_file(), message
+
+
+def _message_literals(path: Path) -> list[tuple[int, str]]:
+    """The string literals of a module that can reach a user as a message: every one but the
+    docstrings (of the module, a class, a function or an attribute: a bare string statement),
+    the help text of an option or command (``help=``, ``epilog=``: --help ends with where the
+    docs are, :class:`eegprep.cli_group.CitingCommand`) and the arguments of ``doc_path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            skipped.add(id(node.value))
+        elif isinstance(node, ast.keyword) and node.arg in ("help", "epilog", "short_help"):
+            skipped.update(id(n) for n in ast.walk(node.value))
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "doc_path":
+            skipped.update(id(n) for n in ast.walk(node))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in skipped
+    ]  # fmt: skip
+
+
+def test_messages_cite_docs_through_the_installed_folder() -> None:
+    """A message (an error, a warning, a note, a report's line) that cites docs/NAME.md names
+    that page through :func:`eegprep.base.resources.doc_path`: a user of the wheel has no
+    docs/ folder beside the working folder ("docs/store-format.md" sent them nowhere)."""
+    bare = [
+        f"{path.relative_to(REPO)}:{line}: {text[:80]!r}"
+        for path in CITING
+        if path.suffix == ".py"
+        for line, text in _message_literals(path)
+        if re.search(r"docs/[\w-]+\.md", text)
+    ]
+    assert bare == []
 
 
 def test_help_that_cites_docs_says_where_they_are_installed() -> None:

@@ -69,13 +69,12 @@ def describe(m: Manifest) -> list[str]:
 def corpus_notes(m: Manifest) -> str | None:
     """The corpus's section of docs/corpora.md as a file on this installation (with its
     ``#anchor``), or None when the docs have no section of that name (a user's own manifest)."""
-    ref = f"docs/corpora.md#{m.name}"
-    file = Path(doc_path(ref).partition("#")[0])
+    cited = doc_path(f"docs/corpora.md#{m.name}")
     try:
-        text = file.read_text(encoding="utf-8")
+        text = Path(cited.partition("#")[0]).read_text(encoding="utf-8")
     except OSError:
         return None
-    return doc_path(ref) if f"\n### {m.name}\n" in text else None
+    return cited if f"\n### {m.name}\n" in text else None
 
 
 def _channels(m: Manifest) -> list[str]:

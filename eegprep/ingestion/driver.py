@@ -25,6 +25,7 @@ from eegprep.base.files import as_text_all
 from eegprep.base.limits import Limits, format_bytes
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact, redact_all
+from eegprep.base.resources import doc_path
 from eegprep.base.wording import counted, noun, of_total, some_of
 from eegprep.base.write_errors import PLACE_ERRORS, names_its_file
 from eegprep.corpus.discover import Discovery, SourceItem, discover, resolve_names
@@ -596,7 +597,7 @@ def _blocks_note(change: tuple[float | None, float], cfg: IngestConfig) -> str:
     return (
         f"ingested again: its samples were computed in {was}, this run's would be "
         f"{will} (--file-memory-limit {format_bytes(cfg.file_memory_limit)}), which can "
-        "move quantized samples by one step (docs/store-format.md, Reproducibility)"
+        f"move quantized samples by one step ({doc_path('docs/store-format.md#reproducibility')})"
     )
 
 
