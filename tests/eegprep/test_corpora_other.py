@@ -6,6 +6,7 @@ messages."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -236,6 +237,18 @@ def test_fixture_ingests(name: str, ingested: Callable[[str], tuple[IngestReport
         assert r.n_samples == round(r.meta["orig_duration_s"] * 200)
         assert all(0 <= e.onset < r.duration for e in r.events)
     check(s)
+
+
+def test_bids_ingests_without_mne_bids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wheel installed without extras ingests a BIDS dataset, events.tsv and channels.tsv
+    included: eegprep reads the sidecars itself, mne-bids (the `bids` extra) only writes the
+    fixture (docs/install.md, manifests/bids.toml)."""
+    root = write_fixture("bids", tmp_path / "src")
+    monkeypatch.setitem(sys.modules, "mne_bids", None)  # any import of it fails
+    cfg = IngestConfig(workers=0, progress=False, mains=MAINS["bids"])
+    rep = ingest("bids", src=root, out=tmp_path / "s.zarr", config=cfg)
+    assert (rep.failed, rep.n_ingested) == ([], 3), rep.details
+    check_bids(open_store(tmp_path / "s.zarr"))
 
 
 def test_every_manifest_validates_and_has_a_fixture() -> None:
