@@ -455,6 +455,42 @@ def test_wheel_works_outside_the_repository(tmp_path: Path, built: tuple[Path, P
     _run([str(bin_ / "eegprep"), "ingest", "tuh", "--src", "demo/tuh", "--out", "demo.zarr",
           "--workers", "0"], work, env)  # fmt: skip
     assert "tuh" in _run([str(bin_ / "eegprep"), "stats", "demo.zarr"], work, env)
+    _every_corpus_ingests(bin_ / "eegprep", work, env, site / "eegprep" / "docs")
+
+
+BARE_DOC = re.compile(r"(?<![\w./-])docs/[\w-]+\.md")
+"""A docs page cited by its repository path, which a wheel user has no folder for."""
+
+
+def _every_corpus_ingests(eegprep_: Path, work: Path, env: dict[str, str], docs: Path) -> None:
+    """From the installed wheel: each corpus's fixture, written by the installed kit
+    (``tuh``: the demo's), ingested by the installed command; a message that cites a docs page
+    names the installed file (the warning of a recording whose blocks would differ cited
+    ``docs/store-format.md``)."""
+    kit = (
+        "from eegprep.testing.fixtures import load_fixtures, write_fixture\n"
+        "for name in sorted(load_fixtures()): print(name, write_fixture(name, f'fx/{name}'))"
+    )
+    roots = dict(
+        line.split(" ", 1) for line in _run([sys.executable, "-c", kit], work, env).splitlines()
+    )
+    assert sorted({*roots, "tuh"}) == MANIFESTS
+    said = []
+    for name, root in roots.items():
+        argv = [str(eegprep_), "ingest", name, "--src", root, "--out", f"{name}.zarr",
+                "--workers", "0", "--mains", "50"]  # fmt: skip
+        res = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, f"{name}: {res.stdout[-1000:]}{res.stderr[-2000:]}"
+        assert f"{name}: " in res.stdout and " 0 skipped" in res.stdout, (name, res.stdout)
+        said += (res.stdout + res.stderr).splitlines()
+    again = [str(eegprep_), "ingest", "tuh", "--src", "demo/tuh", "--out", "demo.zarr",
+             "--workers", "0", "--file-memory-limit", "24M"]  # fmt: skip
+    res = subprocess.run(again, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    said += res.stderr.splitlines()
+    assert [line for line in said if BARE_DOC.search(line)] == []
+    cited = {m.partition("#")[0] for m in re.findall(r"\((/\S+\.md[#\w-]*)\)", res.stderr)}
+    assert cited == {str(docs / "store-format.md")} and Path(next(iter(cited))).is_file()
 
 
 def test_docs_cited_in_error_messages_are_files_of_this_installation(
