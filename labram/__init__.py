@@ -10,10 +10,26 @@ from __future__ import annotations
 # wrapper takes Ctrl-C over, eegprep/_console.py: each import before it is a window for Python's
 # traceback). One distribution, one version: eegprep/base/version.py, read when first asked for.
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what a type checker sees of the lazy exports (_EXPORTS): their real types
     from typing import Any
 
     from eegprep.base.version import __version__
+    from labram.checkpoints.errors import CheckpointError
+    from labram.checkpoints.layouts import (
+        convert_file,
+        load_official,
+        load_ours,
+        save_official,
+        save_ours,
+    )
+    from labram.checkpoints.safe_read import read_checkpoint
+    from labram.model.backbone import Backbone
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import ModelConfig, TokenizerConfig, model_config, tokenizer_config
+    from labram.model.mem import LaBraMForMEM, mem_loss, random_mask
+    from labram.model.quantizer import NormEMAQuantizer
+    from labram.model.tokenizer import VQNSPTokenizer, fourier_targets
+    from labram.train.optim import param_groups
 
 _EXPORTS = {
     "ModelConfig": "labram.model.config",
@@ -38,7 +54,30 @@ _EXPORTS = {
     "read_checkpoint": "labram.checkpoints.safe_read",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# written out, as the names imported for type checkers above (tests/test_packaging.py)
+__all__ = [
+    "Backbone",
+    "CheckpointError",
+    "LaBraMClassifier",
+    "LaBraMForMEM",
+    "ModelConfig",
+    "NormEMAQuantizer",
+    "TokenizerConfig",
+    "VQNSPTokenizer",
+    "__version__",
+    "convert_file",
+    "fourier_targets",
+    "load_official",
+    "load_ours",
+    "mem_loss",
+    "model_config",
+    "param_groups",
+    "random_mask",
+    "read_checkpoint",
+    "save_official",
+    "save_ours",
+    "tokenizer_config",
+]
 
 
 def __getattr__(name: str) -> Any:

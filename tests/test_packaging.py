@@ -332,6 +332,24 @@ def test_python_m_runs_the_command(package: str, tmp_path: Path) -> None:
     assert res.stdout == f"{package}, version {eegprep.__version__}\n"
 
 
+@pytest.mark.parametrize("package", [eegprep, labram], ids=["eegprep", "labram"])
+def test_lazy_exports_are_typed(package: Any) -> None:
+    """Both packages export their API lazily (a module ``__getattr__``): a user's type checker
+    sees only the names ``if TYPE_CHECKING:`` imports, and took every other name of
+    ``__all__`` as Any (labram's 20: ``labram.model_config`` revealed "Any" to mypy)."""
+    tree = ast.parse(Path(package.__file__).read_text(encoding="utf-8"))
+    declared: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for stmt in ast.walk(node):
+                if isinstance(stmt, ast.ImportFrom):
+                    declared |= {alias.asname or alias.name for alias in stmt.names}
+    assert set(package.__all__) - declared == set()
+    assert set(getattr(package, "_EXPORTS", {})) - set(package.__all__) == set()
+    for name in package.__all__:
+        getattr(package, name)  # and served at run time
+
+
 def test_the_licence_text_is_shipped() -> None:
     """pyproject.toml declares MIT, whose text asks that it travel with every copy: the
     LICENSE file is in the repository and named as the distribution's licence file."""
