@@ -52,7 +52,8 @@ def completion_problem(variable: str) -> str | None:
             f"the script with {shell}_source"
         )
     cword = os.environ["COMP_CWORD"]
-    if shell != "fish" and not cword.strip().isdigit():  # (fish's is the word being typed)
+    number = cword.strip()  # (ASCII alone: click's int() failed on ``²``, which isdigit passes)
+    if shell != "fish" and not (number.isascii() and number.isdigit()):  # (fish's: a word)
         return (
             f"{shown} asks for completions, but COMP_CWORD={cword[:40]!r} is no word number "
             f"(the completion script sets it): unset {variable} to run the command"

@@ -23,8 +23,11 @@ def _stop_during_start_up() -> None:
         said[_signal.SIGHUP] = "stopped (SIGHUP)"
 
     # under torchrun the first process of each machine alone says it (eegprep.base.ranks)
-    world, local = os.environ.get("WORLD_SIZE", "1"), os.environ.get("LOCAL_RANK", "0")
-    quiet = world.strip().isdigit() and int(world) > 1 and local.strip() not in ("", "0")
+    # (ASCII digits alone: ``int`` failed on ``WORLD_SIZE=²``, which ``isdigit`` passes, a
+    # traceback before any command; eegprep.base.ranks refuses such a value in one line)
+    world = os.environ.get("WORLD_SIZE", "1").strip()
+    local = os.environ.get("LOCAL_RANK", "0").strip()
+    quiet = world.isascii() and world.isdigit() and int(world) > 1 and local not in ("", "0")
 
     def stop(signum: int, frame: object) -> None:
         if not quiet:

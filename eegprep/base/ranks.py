@@ -64,10 +64,17 @@ def machine_main_rank() -> bool:
 
 def under_torchrun() -> bool:
     """Whether this process is one of several torchrun started (``WORLD_SIZE`` above 1)."""
-    try:
-        return int(os.environ.get("WORLD_SIZE", "1")) > 1
-    except ValueError:
-        return False
+    world = _env_whole("WORLD_SIZE", "1")
+    return world is not None and world > 1
+
+
+def _env_whole(name: str, default: str) -> int | None:
+    """The whole number environment variable ``name`` holds (``default`` when it is unset or
+    blank), written in ASCII digits as torchrun writes it; None for anything else (Python's
+    ``int`` reads ``WORLD_SIZE=٣``, other scripts' digits, as 3, where :func:`torchrun_place`
+    refuses it)."""
+    text = os.environ.get(name, default).strip() or default
+    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
 
 
 def torchrun_place() -> tuple[int, int, int]:
@@ -84,13 +91,14 @@ def torchrun_place() -> tuple[int, int, int]:
     from eegprep.base.errors import UsageError
 
     def whole(name: str, default: str) -> int:
-        text = os.environ.get(name, default).strip() or default
-        if re.fullmatch(r"-?[0-9]{1,9}", text) is None:
+        value = _env_whole(name, default)
+        if value is None:
+            text = os.environ.get(name, default).strip()
             raise UsageError(
                 f"{name}={text[:40]!r} is not a whole number: torchrun sets {name}; run under "
                 "torchrun, or unset RANK, LOCAL_RANK and WORLD_SIZE to run one process"
             )
-        return int(text)
+        return value
 
     world = whole("WORLD_SIZE", "1")
     if world < 1:

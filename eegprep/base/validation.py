@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import math
 import numbers
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -27,6 +28,16 @@ from eegprep.base.strict_json import underflows
 
 NONE_WORDS = ("none", "null")
 """Text that sets an optional field to None (``--set max_steps=none``)."""
+
+_DIGITS = r"[0-9](?:_?[0-9]){0,399}"  # (an underscore between two digits, as TOML writes them)
+WHOLE_TEXT = re.compile(rf"[+-]?{_DIGITS}")
+DECIMAL_TEXT = re.compile(
+    rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
+)
+"""How text writes a whole number and a number that :func:`parse_field` reads: ASCII digits,
+spaces around allowed. Python's ``int`` and ``float`` also read other scripts' digits and
+stray underscores: ``--set epochs=３`` (a full-width 3), ``٣`` (an Arabic-Indic 3) and
+``1__0`` were taken as 3, 3 and 10, where the flags refuse them (:mod:`eegprep.cli_numbers`)."""
 
 
 def _show(value: Any) -> str:
@@ -145,7 +156,9 @@ def parse_value(name: str, value: Any, tp: Any) -> Any:
     """``value`` converted to type ``tp`` (see :func:`parse_field`); ``name`` for messages."""
     ok, out = _convert(value, tp)
     if not ok:
-        raise invalid_value(name, value, expected=describe_type(tp))
+        other = isinstance(value, str) and any(c.isdigit() and not c.isascii() for c in value)
+        hint = "(numbers are written in ASCII digits 0-9)" if other else ""
+        raise invalid_value(name, value, expected=describe_type(tp), hint=hint)
     return out
 
 
@@ -276,22 +289,16 @@ def _convert_scalar(value: Any, tp: Any) -> tuple[bool, Any]:
     if tp is int:
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             return True, int(value)
-        if isinstance(value, str):
-            try:
-                return True, int(value.strip().replace("_", ""))
-            except ValueError:
-                return False, None
+        if isinstance(value, str) and WHOLE_TEXT.fullmatch(value.strip()):
+            return True, int(value.strip().replace("_", ""))
         return False, None
     if tp is float:
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
             f = float(value)
             return (True, f) if math.isfinite(f) else (False, None)
-        if isinstance(value, str):
+        if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value.strip()):
             text = value.strip().replace("_", "")
-            try:
-                f = float(text)
-            except ValueError:
-                return False, None
+            f = float(text)
             # (``1e-400`` is no 0: refused as ``1e400`` is, never read as the 0 a float makes)
             return (True, f) if math.isfinite(f) and not underflows(text, f) else (False, None)
         return False, None

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 
 from eegprep.base.errors import ConfigError
 from eegprep.base.strict_json import underflows
+from eegprep.base.validation import DECIMAL_TEXT
 from eegprep.corpus.sources import FileStamp, file_digest
 
 RACY_NS = 3_000_000_000
@@ -51,10 +52,8 @@ def window_ns() -> int:
     text = os.environ.get(WINDOW_VARIABLE, "").strip()
     if not text:
         return RACY_NS
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
+    # (ASCII digits alone, as every number setting: float() also read ``٣`` as 3)
+    seconds = float(text.replace("_", "")) if DECIMAL_TEXT.fullmatch(text) else math.nan
     if not 0 <= seconds <= 86400:  # (nan too)
         raise ConfigError(
             f"{WINDOW_VARIABLE}={text!r}: not a number of seconds from 0 to 86400; unset it "

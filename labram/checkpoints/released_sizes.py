@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from eegprep.base.validation import WHOLE_TEXT
 from eegprep.base.wording import counted
 from labram.checkpoints.errors import CheckpointError
 from labram.model.config import MODEL_PRESETS, TOKENIZER_PRESETS, ModelConfig, TokenizerConfig
@@ -79,10 +80,9 @@ def unreleased_limit() -> int:
     text = os.environ.get(UNRELEASED_VARIABLE)
     if text is None or not text.strip():
         return MAX_UNRELEASED_PARAMETERS
-    try:
-        value = int(text.strip().replace("_", ""))
-    except ValueError:
-        value = -1
+    # (ASCII digits alone, as every number setting: int() also read ``٣`` as 3)
+    whole = WHOLE_TEXT.fullmatch(text.strip()) is not None
+    value = int(text.strip().replace("_", "")) if whole else -1
     if value < 0:
         raise CheckpointError(
             f"{UNRELEASED_VARIABLE}={text!r} is not a number of parameters: set it to a whole "

@@ -31,6 +31,12 @@ DEVICES = ("cpu", "cuda")
 """What ``--device`` takes (``cuda:N`` too): the backends labram trains and predicts on."""
 
 
+def _ascii_whole(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``isdigit`` also passes ``²``, on
+    which ``int`` fails, and ``٣``, which it reads as 3)."""
+    return text.isascii() and text.isdigit()
+
+
 def check_device(device: str | None) -> str | None:
     """``device`` (``--device``) if this process can use it, else a :class:`UsageError` that
     says what to pass: ``cpu``, ``cuda`` or ``cuda:N`` (N an index below the CUDA device count;
@@ -42,7 +48,7 @@ def check_device(device: str | None) -> str | None:
     if device is None:
         return None
     kind, colon, index = device.partition(":")
-    if kind not in DEVICES or (colon and (kind != "cuda" or not index.isdigit())):
+    if kind not in DEVICES or (colon and (kind != "cuda" or not _ascii_whole(index))):
         raise invalid_value("--device", device, DEVICES, hint="(cuda:N: the GPU of index N)")
     if kind == "cuda" and not torch.cuda.is_available():
         raise UsageError(

@@ -1,0 +1,164 @@
+"""Numbers a user writes as text, read as the flags read them: ASCII digits, or one line.
+
+The flags refuse ``--workers ５`` (:mod:`eegprep.cli_numbers`), but every other place that read
+a number from text used Python's ``int`` / ``float`` / ``str.isdigit``, which read any script's
+digits: ``--set epochs=３`` (a full-width 3), ``--set lr=٣`` (an Arabic-Indic 3), the same in a
+``--config`` file or a ``config.json``, and ``--set batch_size=1__0`` (no number in TOML or
+Python) were taken as 3, 3 and 10; ``--device cuda:٣`` was taken as GPU 3 and ``--device
+cuda:²`` (a superscript two: ``isdigit`` passes it, ``int`` fails on it) was a traceback on a
+CUDA machine, as were ``WORLD_SIZE=²`` before any command and ``COMP_CWORD=²`` under shell
+completion; ``EEGPREP_RACY_SECONDS=٣`` and ``LABRAM_UNRELEASED_PARAMETERS=٣`` were read as 3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import types
+import typing
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from eegprep.base.errors import ConfigError, EegprepError, UsageError
+from eegprep.base.validation import parse_field
+from labram.commands import labram_cli
+from labram.model.config import ModelConfig, TokenizerConfig
+from labram.train.config import TrainConfig, config_from_options
+
+NOT_ASCII = ["\uff13", "\u0663", "\u00b2", "\u096a", "1__0", "_1", "1_", "1\uff10"]
+"""Text that is no number written in ASCII: a full-width 3, an Arabic-Indic 3, a superscript 2,
+a Devanagari 4, underscores not between two digits, an ASCII digit then a full-width 0."""
+
+
+def _numeric_fields(cls: type) -> list[tuple[type, str, type]]:
+    """(class, field, int or float) of every numeric field of ``cls`` (optional ones too)."""
+    out = []
+    for f in dataclasses.fields(cls):
+        tp = typing.get_type_hints(cls)[f.name]
+        scalar = typing.get_origin(tp) in (None, typing.Union, types.UnionType)
+        kinds = [a for a in (typing.get_args(tp) or (tp,)) if a in (int, float) and scalar]
+        if kinds:
+            out.append((cls, f.name, kinds[0]))
+    return out
+
+
+FIELDS = [*_numeric_fields(TrainConfig), *_numeric_fields(ModelConfig),
+          *_numeric_fields(TokenizerConfig)]  # fmt: skip
+"""Every numeric field a --set item, a config file or a stored config sets, as text."""
+
+
+def test_the_sweep_finds_the_fields() -> None:
+    names = {name for _, name, _ in FIELDS}
+    assert {"epochs", "lr", "token_budget", "stride_seconds", "max_steps", "depth"} <= names
+
+
+@pytest.mark.parametrize("text", NOT_ASCII)
+@pytest.mark.parametrize(("cls", "name", "kind"), FIELDS, ids=lambda x: getattr(x, "__name__", x))
+def test_a_number_not_written_in_ascii_is_refused_for_every_field(
+    cls: type, name: str, kind: type, text: str
+) -> None:
+    with pytest.raises(UsageError, match=f"^Invalid value for `{name}`: expected ") as err:
+        parse_field(cls, name, text)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(("cls", "name", "kind"), FIELDS, ids=lambda x: getattr(x, "__name__", x))
+def test_a_number_written_in_ascii_is_still_read(cls: type, name: str, kind: type) -> None:
+    """Spaces around, a sign, and an underscore between digits (as TOML writes ``1_000``)."""
+    assert parse_field(cls, name, " 1_2 ") == kind(12)
+    assert parse_field(cls, name, "+3") == kind(3)
+
+
+@pytest.mark.parametrize("stage", ["tokenizer", "pretrain", "finetune"])
+def test_a_set_item_or_a_config_file_in_other_digits_is_one_line_naming_it(
+    stage: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"^--set epochs=\uff13: .*ASCII digits 0-9"):
+        config_from_options(stage, "tiny", sets=["epochs=\uff13"])
+    file = tmp_path / "c.toml"
+    file.write_text('lr = "\u0663e-4"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.toml: Invalid value for `lr`: expected a number"):
+        config_from_options(stage, "tiny", config_file=file)
+    assert config_from_options(stage, "tiny", sets=["epochs=1_0"]).epochs == 10  # (TOML's)
+
+
+def test_a_stored_config_in_other_digits_is_refused() -> None:
+    data = TrainConfig(stage="pretrain", size="tiny").to_dict()
+    with pytest.raises(UsageError, match="`seed`: expected an integer"):
+        TrainConfig.from_dict({**data, "seed": "\u0663"})
+
+
+def test_the_command_refuses_it_before_any_folder(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["tokenizer", "--store", tmp_path / "s.zarr", "--size", "tiny", "--out", out,
+            "--set", "batch_size=\uff18"]  # fmt: skip
+    res = CliRunner().invoke(labram_cli, [str(a) for a in args])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.output.startswith("error: --set batch_size=\uff18: Invalid value for `batch_size`")
+    assert len(res.output.strip().splitlines()) == 1 and not out.exists()
+
+
+@pytest.mark.parametrize("index", ["\u00b2", "\u0663", "\uff11", "1\u0660"])
+def test_a_cuda_index_not_in_ascii_is_refused_in_one_line(
+    index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine with 4 GPUs (``cuda:²``: ``int`` failed on what ``isdigit`` passed)."""
+    from labram.train.distributed import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    assert check_device("cuda:1") == "cuda:1"
+    with pytest.raises(UsageError, match=r"^Invalid value for `--device`: allowed 'cpu', 'cuda'"):
+        check_device(f"cuda:{index}")
+
+
+@pytest.mark.parametrize("world", ["\u00b2", "\u0663"])
+def test_a_world_size_not_in_ascii_is_no_torchrun_run(
+    world: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``under_torchrun`` read ``٣`` as 3 where ``torchrun_place`` refuses it."""
+    from eegprep.base.ranks import torchrun_place, under_torchrun
+
+    monkeypatch.setenv("WORLD_SIZE", world)
+    monkeypatch.setenv("RANK", "1")
+    assert not under_torchrun()
+    with pytest.raises(UsageError, match=r"^WORLD_SIZE=.* is not a whole number"):
+        torchrun_place()
+
+
+def _console(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from eegprep._console import eegprep_main as m; sys.argv[0] = 'eegprep'"
+    code += "; m()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env={**os.environ, **env}, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_start_up_and_completion_with_a_superscript_digit_are_no_traceback() -> None:
+    res = _console({"WORLD_SIZE": "\u00b2", "LOCAL_RANK": "1"}, "--version")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    res = _console({"_EEGPREP_COMPLETE": "bash_complete", "COMP_WORDS": "eegprep ",
+                    "COMP_CWORD": "\u00b2"})  # fmt: skip
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr
+    assert "COMP_CWORD='\u00b2' is no word number" in res.stderr
+
+
+def test_number_variables_not_in_ascii_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eegprep.ingestion.racy_stamps import WINDOW_VARIABLE, window_ns
+    from labram.checkpoints.released_sizes import UNRELEASED_VARIABLE, unreleased_limit
+
+    monkeypatch.setenv(WINDOW_VARIABLE, "\u0663")
+    with pytest.raises(ConfigError, match=f"^{WINDOW_VARIABLE}="):
+        window_ns()
+    monkeypatch.setenv(UNRELEASED_VARIABLE, "\u0663")
+    with pytest.raises(EegprepError, match=f"^{UNRELEASED_VARIABLE}="):
+        unreleased_limit()
+    monkeypatch.setenv(WINDOW_VARIABLE, " 1.5 ")
+    monkeypatch.setenv(UNRELEASED_VARIABLE, "1_000")
+    assert (window_ns(), unreleased_limit()) == (1_500_000_000, 1000)
