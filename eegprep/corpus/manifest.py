@@ -207,7 +207,10 @@ def _check_table(file: str, where: str, table: dict[str, Any], schema: dict[str,
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise ManifestError(f"{shown_path(file)}: unknown key {where}{key!r}{hint}")
         types, _ = schema[key]
-        if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+        # (a TOML ``true`` is a Python int: ``h_freq = true`` was a 1 Hz low-pass, ``hours =
+        # true`` 1 hour; a bool is taken only where the schema names bool)
+        allowed = types if isinstance(types, tuple) else (types,)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in allowed):
             expected = (
                 types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
             )

@@ -8,6 +8,7 @@ Python) were taken as 3, 3 and 10; ``--device cuda:٣`` was taken as GPU 3 and `
 cuda:²`` (a superscript two: ``isdigit`` passes it, ``int`` fails on it) was a traceback on a
 CUDA machine, as were ``WORLD_SIZE=²`` before any command and ``COMP_CWORD=²`` under shell
 completion; ``EEGPREP_RACY_SECONDS=٣`` and ``LABRAM_UNRELEASED_PARAMETERS=٣`` were read as 3.
+A manifest's number keys took TOML's ``true`` as 1 (``h_freq = true``: a 1 Hz low-pass).
 """
 
 from __future__ import annotations
@@ -162,3 +163,36 @@ def test_number_variables_not_in_ascii_are_refused(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(WINDOW_VARIABLE, " 1.5 ")
     monkeypatch.setenv(UNRELEASED_VARIABLE, "1_000")
     assert (window_ns(), unreleased_limit()) == (1_500_000_000, 1000)
+
+
+def _manifest_number_keys() -> list[tuple[str, str]]:
+    """(table, key) of every key of a manifest's schemas that takes a number and no bool."""
+    from eegprep.corpus import manifest
+
+    out = []
+    for table in ("_TOP", "_FILES", "_READER", "_CHANNELS", "_PATH", "_SIDECAR", "_QUIRK"):
+        for key, (kinds, _) in getattr(manifest, table).items():
+            kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+            if bool not in kinds and ({int, float} & set(kinds)):
+                out.append((table, key))
+    return out
+
+
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize(("table", "key"), _manifest_number_keys())
+def test_a_manifest_number_given_as_true_or_false_is_refused(
+    table: str, key: str, value: bool, tmp_path: Path
+) -> None:
+    """A TOML ``true`` is a Python int: ``h_freq = true`` was a 1 Hz low-pass."""
+    import tomllib
+
+    from eegprep.corpus.manifest import ManifestError, parse_manifest
+
+    assert table == "_TOP"  # (the only tables with numbers; a new one needs its place here)
+    data = tomllib.loads(Path("manifests/folder.toml").read_text(encoding="utf-8"))
+    with pytest.raises(ManifestError, match=f"x.toml: key '{key}' must be int/float, got bool"):
+        parse_manifest({**data, key: value}, str(tmp_path / "x.toml"))
+
+
+def test_the_manifest_sweep_finds_the_numbers() -> None:
+    assert {k for _, k in _manifest_number_keys()} >= {"h_freq", "hours", "mains"}
