@@ -123,7 +123,7 @@ def version_group(corpus: str, name: str, version: int) -> str:
 def group_version(group: str) -> int:
     """The version number of a recording group path (1 when it has no ``@k``)."""
     head, _, tail = group.rpartition("@")
-    return int(tail) if head and tail.isdigit() else 1
+    return int(tail) if head and tail.isascii() and tail.isdigit() else 1  # (``@²``: no int)
 
 
 def check_group(group: str) -> str:

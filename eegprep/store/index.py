@@ -421,7 +421,7 @@ def _lost_start(names: list[str], blobs: dict[str, bytes]) -> list[str]:
     if not names or any(blob.startswith(_BASE_LINE) for blob in blobs.values()):
         return []
     first = names[0].split(".")[0]
-    if not first.isdigit() or int(first) <= 1:
+    if not (first.isascii() and first.isdigit()) or int(first) <= 1:  # (``²``: no int)
         return []
     return [
         f"{'/'.join(INDEX_DIR)}/{BASE_NAME} missing: the index starts at {names[0]}, which is no "

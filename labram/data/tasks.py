@@ -292,9 +292,12 @@ def _class_of(task: Task, value: Any) -> int | None:
     classes = [c.upper() for c in task.classes]
     if text in classes:
         return classes.index(text)
+    # (ASCII digits alone: ``isdigit`` passes ``²``, on which ``int`` failed, an internal
+    # error, and ``٣``, an Arabic-Indic 3, read as TUEV's code 3)
+    digits = text.isascii() and text.isdigit()
     if task.events:  # TUEV's .rec numbers 1..6 (0 was taken as SPSW, as 1 is)
-        return int(text) - 1 if text.isdigit() and 1 <= int(text) <= len(classes) else None
-    if text.isdigit() and int(text) < len(classes):
+        return int(text) - 1 if digits and 1 <= int(text) <= len(classes) else None
+    if digits and int(text) < len(classes):
         return int(text)
     return None
 

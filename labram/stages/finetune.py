@@ -693,7 +693,8 @@ def _check_resumed_seeds(out: Path, seeds: Sequence[int]) -> None:
     held: set[int] = set()
     for folder in [*out.glob("seed*"), *out.glob("fold*/seed*")]:
         number = folder.name[4:]
-        if number.isdigit() and any((folder / f).exists() for f in RUN_FILES):
+        digits = number.isascii() and number.isdigit()  # (``seed²``: isdigit, and no int)
+        if digits and any((folder / f).exists() for f in RUN_FILES):
             held.add(int(number))
     dropped = sorted(held - set(seeds))
     if dropped:

@@ -196,3 +196,40 @@ def test_a_manifest_number_given_as_true_or_false_is_refused(
 
 def test_the_manifest_sweep_finds_the_numbers() -> None:
     assert {k for _, k in _manifest_number_keys()} >= {"h_freq", "hours", "mains"}
+
+
+DIGIT_LIKE = ["\u00b2", "\u00b9", "\u2474"]
+"""Characters ``str.isdigit`` passes and ``int`` does not read: superscript 2 and 1, a
+parenthesised 1."""
+
+
+@pytest.mark.parametrize("value", DIGIT_LIKE)
+@pytest.mark.parametrize("task", ["tuab", "tuev"])
+def test_a_label_that_isdigit_passes_is_no_class_not_an_internal_error(
+    task: str, value: str
+) -> None:
+    """A store's label ``²`` was ``ValueError: invalid literal for int()`` in the task index."""
+    from labram.data.tasks import TASKS, _class_of
+
+    assert _class_of(TASKS[task], value) is None
+    assert _class_of(TASKS[task], "1") == (0 if task == "tuev" else 1)
+
+
+@pytest.mark.parametrize("value", DIGIT_LIKE)
+def test_names_whose_number_isdigit_passes_are_no_numbers(value: str, tmp_path: Path) -> None:
+    """A group ``@²``, an index segment ``².json``, a run's ``seed²`` folder and an impedance
+    row ``²`` were each read with ``int`` after ``isdigit`` passed them: a traceback."""
+    from eegprep.corpus.sidecars.misc import _listed_channels
+    from eegprep.store.group_path import group_version
+    from eegprep.store.index import _lost_start
+    from labram.stages.finetune import _check_resumed_seeds
+    from labram.train.run import RUN_FILES
+
+    assert group_version(f"recordings/c/r@{value}") == 1
+    assert _lost_start([f"{value}.json"], {}) == []
+    (tmp_path / f"seed{value}").mkdir()
+    (tmp_path / f"seed{value}" / RUN_FILES[0]).write_text("{}")
+    _check_resumed_seeds(tmp_path, [0])  # (no seed folder of a number: nothing dropped)
+    listing = tmp_path / "imp.txt"
+    listing.write_text(f"{value}\tFp9\n1\tFp1\n2\tFp2\n", encoding="utf-8")
+    assert _listed_channels(str(listing), 0) == ["Fp1", "Fp2"]

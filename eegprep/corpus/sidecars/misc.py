@@ -330,7 +330,8 @@ def _listed_channels(path: str, skip: int) -> list[str]:
     for n, line in enumerate(text_lines(path), start=1):
         fields = line.split("\t") if "\t" in line else line.split()
         fields = [f.strip() for f in fields]
-        if n <= skip or len(fields) < 2 or not fields[0].isdigit() or not fields[1]:
+        number = fields[0].isascii() and fields[0].isdigit() if fields else False  # (no ``²``)
+        if n <= skip or len(fields) < 2 or not number or not fields[1]:
             continue  # a header line, a column-name line, Ref / Gnd (no channel number)
         rows.append((int(fields[0]), fields[1]))
         check_rows(path, len(rows), n)
