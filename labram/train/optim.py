@@ -110,9 +110,13 @@ def schedule_steps(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
     warm-up takes the share ``warmup_epochs / epochs`` of the steps the run takes.
     """
     if steps_per_epoch < 1:
+        # (a weight below 1 draws that share of a corpus's windows: 1e-300 draws none, and the
+        # line blamed the batch size alone)
+        low = sorted(c for c, w in cfg.corpus_weights.items() if w < 1)
+        also = f", or raise corpus_weights of {', '.join(low)}" if low else ""
         raise UsageError(
             f"no complete batch of {counted(cfg.batch_size, 'window')} per process: the stores are "
-            "too small for this batch size (lower --batch-size)"
+            f"too small for this batch size (lower --batch-size{also})"
         )
     total = cfg.epochs * steps_per_epoch
     if cfg.max_steps is not None:

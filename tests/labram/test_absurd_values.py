@@ -233,3 +233,16 @@ def test_names_whose_number_isdigit_passes_are_no_numbers(value: str, tmp_path: 
     listing = tmp_path / "imp.txt"
     listing.write_text(f"{value}\tFp9\n1\tFp1\n2\tFp2\n", encoding="utf-8")
     assert _listed_channels(str(listing), 0) == ["Fp1", "Fp2"]
+
+
+def test_too_few_windows_for_a_batch_names_the_corpus_weights_that_thinned_them() -> None:
+    """``--set corpus_weights={tuh=1e-300}`` drew no window of tuh: the line said only to lower
+    --batch-size."""
+    from labram.train.config import train_config
+    from labram.train.optim import schedule_steps
+
+    cfg = train_config("pretrain", "tiny", corpus_weights={"tuh": 1e-300, "seed": 2})
+    with pytest.raises(UsageError, match=r"lower --batch-size, or raise corpus_weights of tuh\)$"):
+        schedule_steps(cfg, 0)
+    with pytest.raises(UsageError, match=r"\(lower --batch-size\)$"):
+        schedule_steps(train_config("pretrain", "tiny"), 0)
