@@ -449,3 +449,37 @@ def code_label(value: float) -> str:
     if math.isfinite(number) and number == int(number) and abs(number) <= 2**53:
         return str(int(number))
     return f"{number:g}"
+
+
+def option_number(
+    path: str,
+    options: Mapping[str, Any],
+    key: str,
+    default: float,
+    *,
+    whole: bool = False,
+    low: float = 0.0,
+    above: bool = False,
+) -> Any:
+    """A number option of a manifest's reader or sidecar table (``options[key]``, ``default``
+    when absent): a TOML integer or float (never ``true``, which Python reads as 1), finite, a
+    whole number when ``whole``, at least ``low`` (above it when ``above``). Each parser read
+    its numbers with ``int()`` / ``float()``: ``scale = "２"`` (a full-width 2) was 2,
+    ``scale = true`` 1, ``header_lines = 2.7`` 2 and ``duration = -4`` events that end before
+    they start.
+
+    Raises
+    ------
+    SourceError
+        Anything else, naming ``path``, the option, the value and what it takes (one line).
+    """
+    value = options.get(key, default)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    fits = number and math.isfinite(value) and (value > low if above else value >= low)
+    if not fits or (whole and value != int(value)):
+        kind = "a whole number" if whole else "a number"
+        bound = f"above {low:g}" if above else f"from {low:g}"
+        raise SourceError(
+            path, f"option {key} = {str(value)[:40]!r} of the manifest: expected {kind} {bound}"
+        )
+    return int(value) if whole else float(value)

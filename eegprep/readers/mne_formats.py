@@ -74,6 +74,7 @@ from eegprep.readers.base import (
     empty_channels_note,
     exception_summary,
     frozen_options,
+    option_number,
     thawed_options,
     unit_or_default,
 )
@@ -652,7 +653,7 @@ def _units_put_right(
     if suffix == ".set":
         return tuple(eeglab_unit(s, default_unit) for s in signals)
     if suffix in BRAINVISION_HEADERS:
-        scale = float(options.get("scale", 1.0))
+        scale = option_number(path, options, "scale", 1.0, above=True)
         return brainvision_scaled(signals, raw.info["chs"], units, scale, default_unit)
     return signals
 

@@ -246,3 +246,36 @@ def test_too_few_windows_for_a_batch_names_the_corpus_weights_that_thinned_them(
         schedule_steps(cfg, 0)
     with pytest.raises(UsageError, match=r"\(lower --batch-size\)$"):
         schedule_steps(train_config("pretrain", "tiny"), 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "whole"),
+    [(True, False), ("\uff12", False), ("2", False), (float("nan"), False), (-4.0, False),
+     (2.7, True), (-1, True), (float("inf"), False)],
+)  # fmt: skip
+def test_a_manifest_option_that_is_no_number_of_its_range_is_one_line(
+    value: object, whole: bool
+) -> None:
+    """A parser's number option was read with ``int()`` / ``float()``: ``scale = "２"`` was 2,
+    ``true`` 1, ``header_lines = 2.7`` 2, ``duration = -4`` events ending before they start."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.base import option_number
+
+    with pytest.raises(SourceError, match=r"option k = .* of the manifest: expected a") as err:
+        option_number("f.txt", {"k": value}, "k", 1.0, whole=whole)
+    assert "\n" not in str(err.value) and "f.txt" in str(err.value)
+    assert option_number("f.txt", {"k": 3}, "k", 1.0, whole=whole) == 3
+    assert option_number("f.txt", {}, "k", 2, whole=whole) == 2
+
+
+def test_no_parser_reads_an_option_number_without_its_check() -> None:
+    """Every number option of a reader or sidecar parser goes through ``option_number``."""
+    import re
+
+    top = Path(__file__).resolve().parents[2]
+    roots = [top / "eegprep/readers", top / "eegprep/corpus/sidecars"]
+    bare = re.compile(r"\b(int|float)\(\s*(options|opts)\.get\(")
+    found = [f"{p}:{n}" for root in roots for p in sorted(root.rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if bare.search(line)]  # fmt: skip
+    assert found == []

@@ -26,7 +26,7 @@ from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import bad_row, check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import row_cells, strict_number
-from eegprep.readers.base import Header, code_label
+from eegprep.readers.base import Header, code_label, option_number
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.mat_values import describe, mat_number, mat_numbers, one_hot_classes
 
@@ -111,7 +111,7 @@ def bci_markers(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     else:
         what = "one sampling rate in Hz, above 0"
         sfreq = mat_number(path, "nfo.fs", nfo.get("fs", 1.0), what=what, low=0.0, above=True)
-    duration = float(options.get("duration", 4.0))
+    duration = option_number(path, options, "duration", 4.0)
     out = SidecarResult()
     for p, label in zip(pos, labels):
         if label is not None:  # a cue of no class: a test-set trial, unlabelled
@@ -373,7 +373,7 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
     if arr.shape[0] < arr.shape[1]:
         arr = arr.T  # time along the first axis
     sfreq = header.signals[0].sfreq
-    duration = float(options.get("duration", 0.0))
+    duration = option_number(path, options, "duration", 0.0)
     rises = {
         str(label): _rises(_flag_column(path, variable, arr, int(col)))
         for label, col in dict(options.get("columns", {})).items()

@@ -23,7 +23,7 @@ from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import bad_row, check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import finite_number, strict_number
-from eegprep.readers.base import Header
+from eegprep.readers.base import Header, option_number
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 
@@ -202,18 +202,21 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     """
     path = sidecars[0]
     order_note = check_channel_order(header, options)
-    skip = int(options.get("header_lines", 2))
+    skip = option_number(path, options, "header_lines", 2, whole=True)
     table = _read_table(path, skip)
-    n_targets = int(options.get("n_targets", 12))
+    n_targets = option_number(path, options, "n_targets", 12, whole=True, low=1)
     if table.shape[1] < n_targets + 1:
         raise SourceError(
             path,
             f"{counted(table.shape[1], 'column')}, expected Time + {counted(n_targets, 'angle')}",
         )
     _check_joint_rows(path, skip, table[:, : n_targets + 1])
-    t, values = table[:, 0], table[:, 1 : n_targets + 1].T * float(options.get("scale", 1.0))
+    t, values = (
+        table[:, 0],
+        table[:, 1 : n_targets + 1].T * option_number(path, options, "scale", 1.0, above=True),
+    )
     sfreq, n = header.signals[0].sfreq, header.signals[0].n_samples
-    t0 = _first_time(header.path, int(options.get("eeg_header_lines", 1)))
+    t0 = _first_time(header.path, option_number(path, options, "eeg_header_lines", 1, whole=True))
     out = SidecarResult(problems=[order_note] if order_note else [])
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
     if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
@@ -299,7 +302,9 @@ def check_channel_order(header: Header, options: dict[str, Any]) -> str | None:
     path = impedance_list(header.path, options)
     if path is None:
         return None
-    listed = _listed_channels(path, int(options.get("channel_header_lines", 21)))
+    listed = _listed_channels(
+        path, option_number(path, options, "channel_header_lines", 21, whole=True)
+    )
     if not listed:
         return (
             f"{shown_path(os.path.basename(path))}: no channel rows (PhysChn Name ...): the "

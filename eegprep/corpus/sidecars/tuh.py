@@ -60,7 +60,7 @@ from eegprep.corpus.sidecars.tuh_vocabulary import (
     recording_sites,
     strange_rows,
 )
-from eegprep.readers.base import Header
+from eegprep.readers.base import Header, option_number
 
 TUEV_CLASSES: dict[int, str] = {1: "spsw", 2: "gped", 3: "pled", 4: "eyem", 5: "artf", 6: "bckg"}
 """TUEV event codes (``.rec`` last column) -> class names, as the corpus documents them."""
@@ -294,7 +294,7 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
         Channel name of term-based (whole-recording) rows, stored as ``""`` (default ``TERM``).
     """
     skip = set(options.get("skip_labels", []))
-    tolerance = float(options.get("duration_tolerance_s", 1.0))
+    tolerance = option_number(sidecars[0], options, "duration_tolerance_s", 1.0)
     term = str(options.get("term_channel", "TERM"))
     result = SidecarResult()
     sites = recording_sites(header)
