@@ -374,9 +374,15 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
         arr = arr.T  # time along the first axis
     sfreq = header.signals[0].sfreq
     duration = option_number(path, options, "duration", 0.0)
+    columns = {f"columns.{k}": v for k, v in dict(options.get("columns", {})).items()}
+    low = -(2**31)  # (a column from the end is negative; int() took true and 2.7 as 1 and 2)
     rises = {
-        str(label): _rises(_flag_column(path, variable, arr, int(col)))
-        for label, col in dict(options.get("columns", {})).items()
+        key.removeprefix("columns."): _rises(
+            _flag_column(
+                path, variable, arr, option_number(path, columns, key, 0, whole=True, low=low)
+            )
+        )
+        for key in columns
     }
     check_event_count(  # counted with numpy before one event is built (a noisy column)
         path,
