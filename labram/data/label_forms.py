@@ -41,8 +41,10 @@ from typing import Any
 from eegprep.base.errors import UsageError
 from eegprep.base.wording import counted
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-"""A decimal number as text (no ``nan``, ``inf``, ``0x`` or ``1_000``: those are names)."""
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+"""A decimal number as text (no ``nan``, ``inf``, ``0x`` or ``1_000``: those are names), in
+ASCII digits (a bare digit class also matched ``٣`` and a full-width ``３``: the labels ``３`` and
+``3`` were one class, as TUEV's code 3)."""
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 """NaN or an infinity as text (what Python, pandas and JavaScript write for them)."""
 _INT64 = (-(2**63), 2**63 - 1)

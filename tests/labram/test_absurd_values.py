@@ -279,3 +279,15 @@ def test_no_parser_reads_an_option_number_without_its_check() -> None:
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if bare.search(line)]  # fmt: skip
     assert found == []
+
+
+@pytest.mark.parametrize("value", ["\uff13", "\u0663"])
+def test_a_label_in_other_digits_is_a_name_not_a_number(value: str) -> None:
+    """``\\d`` matched other scripts' digits: a label ``３`` was the number 3 (one class with a
+    label ``3``, TUEV's code 3)."""
+    from labram.data.label_forms import is_numeric, label_text, number_of
+    from labram.data.tasks import TASKS, _class_of
+
+    assert number_of(value) is None and not is_numeric([value, "1"])
+    assert label_text(value, numeric=True) == value
+    assert _class_of(TASKS["tuev"], value) is None and number_of("3") == "3"
