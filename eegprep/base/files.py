@@ -240,21 +240,31 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     elsewhere without that lock then fails at its rename, with its own one-line error, and
     never leaves a part of a file under ``path``.
     """
+    removed = []
+    for stale in stale_temporaries(path):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
+            removed.append(stale)
+    return removed
+
+
+def stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """The temporary files killed writes of ``path`` left beside it: regular files named
+    exactly ``{name}.tmp-{8 hex digits}``, less those a write holds now (its ``flock``); none
+    where the folder cannot be listed."""
     path = Path(path)
     own = re.compile(re.escape(path.name + TMP_MARK) + "[0-9a-f]{8}")
     try:
         entries = list(os.scandir(path.parent))
     except OSError:
         return []
-    removed = []
-    for entry in entries:
-        if own.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-            if _written_now(entry.path):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-    return removed
+    return [
+        Path(entry.path)
+        for entry in entries
+        if own.fullmatch(entry.name)
+        and entry.is_file(follow_symlinks=False)
+        and not _written_now(entry.path)
+    ]
 
 
 def _written_now(temporary: str) -> bool:

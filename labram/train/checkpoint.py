@@ -29,6 +29,7 @@ from eegprep.base.files import (
     named_error,
     remove_stale_temporaries,
     replaced_atomically,
+    stale_temporaries,
     temporary_name,
     written_through,
 )
@@ -130,6 +131,36 @@ def _rename_previous(kept: Path, prev: Path) -> None:
     except OSError as exc:
         discard(kept)
         raise named_error(exc, prev) from exc
+
+
+def settle_rotation(path: Path, step: int) -> None:
+    """Finish the rotation of a save of ``path`` (``last.pt``, at ``step`` now) that a kill cut
+    short, before a resume goes on from it.
+
+    A kill between the rename of the new ``path`` and that of the one it replaced to
+    ``previous.pt`` leaves the latter under a temporary name of ``previous.pt`` (a whole
+    checkpoint). The newest such file that reads back whole, of a step before ``step``, is
+    renamed to ``previous.pt``, as the save would have; the others (a link to ``path`` itself,
+    a copy cut short) are removed. Before, the resume's next save deleted it, and a resume
+    that trained no step more left ``previous.pt`` missing or a checkpoint older than that.
+    """
+    prev = path.with_name("previous.pt")
+    best: tuple[int, Path] | None = None
+    for tmp in stale_temporaries(prev):
+        try:
+            ck = read_checkpoint(tmp)
+            kept = int(ck["step"])
+        except (EegprepError, OSError, KeyError, TypeError, ValueError):
+            continue  # (a copy cut short, a foreign file: removed below)
+        if kept < step and (best is None or kept > best[0]):
+            best = (kept, tmp)
+    if best is not None:
+        try:
+            os.replace(best[1], prev)
+            sync_folder(path.parent)
+        except OSError as exc:
+            raise named_error(exc, prev) from exc
+    remove_stale_temporaries(prev)
 
 
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}

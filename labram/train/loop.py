@@ -45,6 +45,7 @@ from labram.train.checkpoint import (
     checkpoint_dict,
     load_checkpoint,
     non_finite_state,
+    settle_rotation,
 )
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
@@ -180,6 +181,7 @@ class _Loop:
     total: int
     warmup: int
     peak: float
+    restored: int | None  # the step of the last.pt a resume restored (None: not resumed)
 
 
 def _start(run: Run, model: nn.Module, step_fn: StepFn, resume: bool) -> _Loop:
@@ -197,6 +199,8 @@ def _start(run: Run, model: nn.Module, step_fn: StepFn, resume: bool) -> _Loop:
     ckpt = run.run_dir / "last.pt"
     resume = resume and _resumable(run.run_dir, ckpt)
     at = _Progress(*_restore(run, model, opt, gen, ckpt)) if resume else _Progress(0, 0, 0, {})
+    if resume and dinfo.is_main:
+        settle_rotation(ckpt, at.step)  # (a save killed between its two renames)
     unreadable = Unreadable.restored(
         len(ds.plan.index), f"labram {cfg.stage}", run.extra.get(KEY), speak=dinfo.is_main,
         named=ds.plan.index.named_unreadable,
@@ -219,7 +223,7 @@ def _start(run: Run, model: nn.Module, step_fn: StepFn, resume: bool) -> _Loop:
     return _Loop(
         run=run, model=model, opt=opt, gen=gen, ckpt=ckpt, at=at, unreadable=unreadable,
         wrapped=wrapped, runlog=runlog, stepper=stepper, loader=loader, total=total,
-        warmup=warmup, peak=peak,
+        warmup=warmup, peak=peak, restored=at.step if resume else None,
     )  # fmt: skip
 
 
@@ -273,7 +277,9 @@ def _finish(lp: _Loop) -> dict[str, Any]:
     _check_state(run, model, lp.opt, at.step)  # before the last validation and checkpoint
     if at.batch_in_epoch > 0 and run.on_epoch_end is not None:  # max_steps ended the run
         at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})  # inside an epoch
-    if run.dist.is_main:
+    # a resume of a stage whose last.pt is its final one trains nothing: saving it again made
+    # previous.pt a copy of it, losing the checkpoint before (what a damaged last.pt falls to)
+    if run.dist.is_main and lp.restored != at.step:
         atomic_save(
             checkpoint_dict(run, model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen),
             lp.ckpt,
