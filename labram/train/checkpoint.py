@@ -140,9 +140,9 @@ def settle_rotation(path: Path, step: int) -> None:
     A kill between the rename of the new ``path`` and that of the one it replaced to
     ``previous.pt`` leaves the latter under a temporary name of ``previous.pt`` (a whole
     checkpoint). Of such files that read back whole, the one of the latest step before
-    ``step`` is renamed to ``previous.pt``, as the save would have; the others (a link to ``path`` itself,
-    a copy cut short) are removed. Before, the resume's next save deleted it, and a resume
-    that trained no step more left ``previous.pt`` missing or a checkpoint older than that.
+    ``step`` is renamed to ``previous.pt``, as the save would have; the others (a link to
+    ``path`` itself, a copy cut short) are removed. Before, the resume's next save deleted it,
+    and a resume that trained no step more left ``previous.pt`` missing or older.
     """
     prev = path.with_name("previous.pt")
     best: tuple[int, Path] | None = None

@@ -107,9 +107,10 @@ def _resumable(run_dir: Path, ckpt: Path) -> bool:
 
 def _restore(
     run: Run, model: nn.Module, opt: Any, gen: torch.Generator, path: Path
-) -> tuple[int, int, int, LogInterval]:
-    """Load ``path`` into the model, optimizer and RNGs; returns step, epoch, batch in epoch and
-    the logging interval's values saved with it (so logged means after a resume are exact)."""
+) -> tuple[int, int, int, LogInterval, dict[str, float]]:
+    """Load ``path`` into the model, optimizer and RNGs; returns step, epoch, batch in epoch,
+    the logging interval's values saved with it (so logged means after a resume are exact) and
+    the last step's metrics a final ``last.pt`` holds (a stage resumed there reports them)."""
     ck = load_checkpoint(path)
     check_resumed_config(path, ck.get("config"), run.cfg.to_dict())
     try:
@@ -125,6 +126,7 @@ def _restore(
         run.extra.update(ck.get("extra", {}))
         step, epoch = int(ck["step"]), int(ck["epoch"])
         window = {k: [float(x) for x in v] for k, v in ck.get("log_window", {}).items()}
+        last = {str(k): float(v) for k, v in ck.get("last_metrics", {}).items()}
     except EegprepError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
@@ -134,7 +136,7 @@ def _restore(
             f"{' '.join(str(exc).split())}"[:400]
         ) from exc
     log.info("resumed from %s at step %d (epoch %d)", shown_path(path), step, epoch)
-    return step, state.epoch, state.batch_in_epoch, window
+    return step, state.epoch, state.batch_in_epoch, window, last
 
 
 @dataclass
@@ -280,10 +282,8 @@ def _finish(lp: _Loop) -> dict[str, Any]:
     # a resume of a stage whose last.pt is its final one trains nothing: saving it again made
     # previous.pt a copy of it, losing the checkpoint before (what a damaged last.pt falls to)
     if run.dist.is_main and lp.restored != at.step:
-        atomic_save(
-            checkpoint_dict(run, model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen),
-            lp.ckpt,
-        )
+        state = checkpoint_dict(run, model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen)
+        atomic_save({**state, "last_metrics": at.last}, lp.ckpt)  # (what a resume reports)
     barrier()  # every rank returns with the final checkpoint on disk
     plot = lp.runlog.close(run.run_dir / "curves.png")
     return {

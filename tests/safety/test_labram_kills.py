@@ -7,8 +7,10 @@ Before, the resume of a stage whose ``last.pt`` was already its final one saved 
 rotating it into ``previous.pt``: the checkpoint before it (the one an error about a damaged
 ``last.pt`` points to) was lost, and ``previous.pt`` held a copy of ``last.pt``. A kill
 between the rename of the new ``last.pt`` and that of ``previous.pt`` left the older
-checkpoint under a temporary name, deleted by that extra save. The child kills itself at the
-chosen rename (:mod:`tests.safety.killing`): no clean-up runs after it.
+checkpoint under a temporary name, deleted by that extra save. And a stage resumed at its final
+``last.pt`` ran no step, so its ``summary.json`` held no metrics (``"metrics": {}``): the last
+step's metrics are now kept in the final ``last.pt``. The child kills itself at the chosen
+rename (:mod:`tests.safety.killing`): no clean-up runs after it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 import torch
 
+from eegprep.base import strict_json
 from labram.checkpoints.layouts import save_ours
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
@@ -109,3 +112,14 @@ def test_a_kill_between_the_two_renames_of_a_save_keeps_previous_pt(
     _killed_then_resumed(_args(command, inputs, out), out, ROTATION)
     seed = out / "seed0" if command == "finetune" else out
     _same_checkpoints(seed, uninterrupted[command])
+
+
+def test_a_stage_resumed_at_its_final_checkpoint_reports_its_metrics(
+    inputs: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "tokenizer"
+    _killed_then_resumed(_args("tokenizer", inputs, out), out, AFTER_LAST["tokenizer"])
+    got = strict_json.loads((out / "summary.json").read_text())["metrics"]
+    want = strict_json.loads((uninterrupted["tokenizer"] / "summary.json").read_text())["metrics"]
+    assert want, "the uninterrupted run reports no metrics: nothing to compare"
+    assert got == want
