@@ -8,7 +8,6 @@ metrics of the best model. Seeds report mean +- std (``results.json``, ``results
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Sequence
@@ -19,7 +18,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from eegprep.base import strict_json
 from eegprep.base.bounds import MOST_SEEDS, check_number
 from eegprep.base.errors import ConfigError, UsageError
 from eegprep.base.files import write_atomically
@@ -28,7 +26,7 @@ from eegprep.base.ranks import end_own_work
 from eegprep.base.sealed_json import sealed
 from eegprep.base.shown_text import shown_paths
 from eegprep.base.unchanged_reads import NamedVersion
-from eegprep.base.wording import counted, noun
+from eegprep.base.wording import counted
 from eegprep.cli_group import markdown_line
 from eegprep.store.reader import Store
 from labram.checkpoints.contents import CKPT_FORMAT
@@ -60,8 +58,7 @@ from labram.data.protocols import (
     write_splits,
 )
 from labram.data.sampler import BatchPlan
-from labram.data.store_set import given_names, same_stores
-from labram.data.subjects import clean_fold
+from labram.data.store_set import given_names
 from labram.data.task_records import task_record
 from labram.data.tasks import Task, get_task
 from labram.data.unreadable import KEY as UNREADABLE
@@ -71,6 +68,7 @@ from labram.model.config import MODEL_PRESETS, ModelConfig, model_config
 from labram.model.mem import LaBraMForMEM
 from labram.model.original_init import original_init
 from labram.stages import backbone_used
+from labram.stages.finetune_resume import check_backbone, check_resumed_seeds, check_resumed_splits
 from labram.stages.finetune_warnings import (
     warn_no_validation,
     warn_single_class,
@@ -95,11 +93,9 @@ from labram.train.leakage import KEY as SUBJECTS_KEY
 from labram.train.leakage import check_test_subjects, make_record, record_of
 from labram.train.loop import train
 from labram.train.run import (
-    RUN_FILES,
     Run,
     check_resume_stage,
     check_run_folder,
-    read_run_json,
     run_lock,
     write_run_config,
 )
@@ -243,7 +239,7 @@ def _one_seed(
     ds = WindowDataset(plan)
     saved = read_run_record(run_dir) if resume else None
     if isinstance(saved, dict) and isinstance(saved.get(backbone_used.KEY), dict):
-        backbone = saved[backbone_used.KEY]  # the run's own record, checked (_check_backbone)
+        backbone = saved[backbone_used.KEY]  # the run's own record, checked (check_backbone)
     subjects = pretrain_record(init)[0]
     pin.check()  # (the weights and subjects just read are those the record describes)
     extra = {
@@ -530,9 +526,9 @@ def _finetune(
     if is_main_process():
         record = splits_record(protocol, task, stores, cfg, folds, labels_digest(table, task))
         if resume:
-            _check_resumed_splits(out / SPLITS_FILE, record)
-            _check_resumed_seeds(out, range(cfg.seed, cfg.seed + n_seeds))
-            _check_backbone(out, backbone)
+            check_resumed_splits(out / SPLITS_FILE, record)
+            check_resumed_seeds(out, range(cfg.seed, cfg.seed + n_seeds))
+            check_backbone(out, backbone)
         write_splits(out / SPLITS_FILE, record)
     runs = _all_seeds(task, cfg, out, init, n_seeds, resume, device, protocol, folds,
                       fold_splits, backbone=backbone, pin=pin)  # fmt: skip
@@ -637,81 +633,6 @@ def _check_folds(
     for fold, s in zip(folds, fold_splits, strict=True):  # (before a step: not after the epochs)
         head = "" if len(folds) == 1 else f"fold {fold['fold']} "
         check_finite_splits({f"{head}{k}": v for k, v in s.items()}, what="labram finetune")
-
-
-def _check_resumed_splits(path: Path, record: dict[str, Any]) -> None:
-    """On ``--resume``, the run's ``splits.json`` must describe the same task, stores and folds
-    as this command: refused (nothing written) when it does not. Its folds' subject keys are
-    compared as labram now cleans them (:func:`~labram.data.subjects.clean_fold`): a run an
-    earlier version started lists them as its stores held them (``"S01 "``, an NFD ``é``), and
-    was refused as one of other folds. A ``splits.json`` that is damaged, or does not match its
-    checksum, is refused (it was written anew, unchecked). Its ``labels``
-    (:func:`~labram.data.protocols.labels_digest`) must match the stores' now: a label changed
-    since (no fold moved) resumed, and seeds of the old labels were averaged with seeds of the
-    new; a file an earlier labram wrote states none and is compared without."""
-    before = read_run_json(path)  # (rewritten while read, or changed since written: one line)
-    if not isinstance(before, dict):
-        if path.exists() or path.is_symlink():  # rewriting it would erase what it should check
-            raise UsageError(
-                f"cannot resume {shown_path(path.parent)}: {shown_path(path)} is damaged (not a "
-                "strict JSON object: cut short, or not a file), so its folds cannot be compared "
-                "with this command's; restore it from a copy, or delete it to resume with this "
-                "command's folds"
-            )
-        return  # none yet (killed before it was written): written anew
-    if isinstance(before.get("folds"), list):  # an earlier version's keys: "S01 ", NFD
-        before["folds"] = [clean_fold(f) for f in before["folds"]]
-    now = json.loads(strict_json.dumps(record))
-    if "labels" in before and before["labels"] != now.get("labels"):  # (first: folds follow)
-        raise UsageError(
-            f"cannot resume {shown_path(path.parent)}: the labels of task {now.get('task')!r} in "
-            f"the stores changed since its run was made ({shown_path(path)} has labels "
-            f"{before['labels']!r}, the stores now {now.get('labels')!r}: a label edited and "
-            "ingested again), so its finished seeds were trained and scored on other labels: pass "
-            "another --out for a new run"
-        )
-    changed = [k for k in ("task", "stores", "protocol", "split_seed", "val_split",
-                           "val_rounding", "folds") if before.get(k) != now.get(k)]  # fmt: skip
-    if "stores" in changed and same_stores(before.get("stores"), now.get("stores")):
-        changed.remove("stores")  # (the same stores, spelled otherwise: `s.zarr/`, a link)
-    if changed:
-        k = changed[0]
-        raise UsageError(
-            f"cannot resume {shown_path(path.parent)}: its run was made with another "
-            f"{', '.join(changed)} ({shown_path(path)} has {k} {before.get(k)!r:.80}, this command "
-            f"{now.get(k)!r:.80}); resume with the run's own options, or pass another --out for a "
-            "new run"
-        )
-
-
-def _check_resumed_seeds(out: Path, seeds: Sequence[int]) -> None:
-    """On ``--resume``, refuse (nothing written) seeds that leave out a seed the folder holds a
-    run of (``seed<N>/`` or ``fold<K>/seed<N>/`` with a :data:`~labram.train.run.RUN_FILES`
-    file): ``--seed 3`` over a run of seed 0 trained seed 3 beside it and wrote results.json of
-    seed 3 alone, the run's seed-0 results dropped from it. More seeds (``--seeds``) than the
-    run's continue it."""
-    held: set[int] = set()
-    for folder in [*out.glob("seed*"), *out.glob("fold*/seed*")]:
-        number = folder.name[4:]
-        digits = number.isascii() and number.isdigit()  # (``seed²``: isdigit, and no int)
-        if digits and any((folder / f).exists() for f in RUN_FILES):
-            held.add(int(number))
-    dropped = sorted(held - set(seeds))
-    if dropped:
-        raise UsageError(
-            f"cannot resume {shown_path(out)}: it holds the run of {noun(len(held), 'seed')} "
-            f"{', '.join(map(str, sorted(held)))}, and this command runs "
-            f"{noun(len(seeds), 'seed')} {', '.join(map(str, seeds))}, without "
-            f"{', '.join(map(str, dropped))}; resume with the run's own --seed and --seeds, or "
-            "pass another --out for a new run"
-        )
-
-
-def _check_backbone(out: Path, backbone: dict[str, Any]) -> None:
-    """On ``--resume``, refuse (nothing written) other initial weights than those every seed
-    folder's ``config.json`` records (:func:`labram.stages.backbone_used.check_resume`)."""
-    for path in sorted([*out.glob("seed*/config.json"), *out.glob("fold*/seed*/config.json")]):
-        backbone_used.check_resume(path.parent, read_run_record(path.parent), backbone)
 
 
 def _protocol_args(saved: dict[str, Any]) -> dict[str, Any]:

@@ -222,14 +222,14 @@ def test_names_whose_number_isdigit_passes_are_no_numbers(value: str, tmp_path: 
     from eegprep.corpus.sidecars.misc import _listed_channels
     from eegprep.store.group_path import group_version
     from eegprep.store.index import _lost_start
-    from labram.stages.finetune import _check_resumed_seeds
+    from labram.stages.finetune_resume import check_resumed_seeds
     from labram.train.run import RUN_FILES
 
     assert group_version(f"recordings/c/r@{value}") == 1
     assert _lost_start([f"{value}.json"], {}) == []
     (tmp_path / f"seed{value}").mkdir()
     (tmp_path / f"seed{value}" / RUN_FILES[0]).write_text("{}")
-    _check_resumed_seeds(tmp_path, [0])  # (no seed folder of a number: nothing dropped)
+    check_resumed_seeds(tmp_path, [0])  # (no seed folder of a number: nothing dropped)
     listing = tmp_path / "imp.txt"
     listing.write_text(f"{value}\tFp9\n1\tFp1\n2\tFp2\n", encoding="utf-8")
     assert _listed_channels(str(listing), 0) == ["Fp1", "Fp2"]

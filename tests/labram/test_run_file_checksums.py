@@ -217,39 +217,39 @@ def test_a_flipped_bit_in_splits_json_is_refused_by_splits_and_resume(
     tmp_path: Path, seed: int
 ) -> None:
     from labram.data.protocols import read_splits
-    from labram.stages.finetune import _check_resumed_splits
+    from labram.stages.finetune_resume import check_resumed_splits
 
     path, record, task, table = _splits(tmp_path)
     assert read_splits(path, task, table)["folds"] == record["folds"]  # type: ignore[arg-type]
     versions = _json_flips(path, seed)
     _refused(path, versions, lambda: read_splits(path, task, table))  # type: ignore[arg-type]
-    _refused(path, versions, lambda: _check_resumed_splits(path, record))
+    _refused(path, versions, lambda: check_resumed_splits(path, record))
 
 
 def test_a_damaged_splits_json_is_not_written_anew_on_resume(tmp_path: Path) -> None:
     """A ``splits.json`` that is no JSON object was taken for none by ``--resume`` and written
     anew from this command's folds, unchecked."""
-    from labram.stages.finetune import _check_resumed_splits
+    from labram.stages.finetune_resume import check_resumed_splits
 
     path, record, _, _ = _splits(tmp_path)
     data = path.read_bytes()
     damaged = data[: len(data) // 2]
     path.write_bytes(damaged)
     with pytest.raises(UsageError, match=r"splits\.json is damaged .* restore it"):
-        _check_resumed_splits(path, record)
+        check_resumed_splits(path, record)
     assert path.read_bytes() == damaged
     path.unlink()
-    _check_resumed_splits(path, record)  # (none yet: a run killed before writing it)
+    check_resumed_splits(path, record)  # (none yet: a run killed before writing it)
 
 
 def test_a_splits_json_an_older_labram_wrote_is_read_as_before(tmp_path: Path) -> None:
     from labram.data.protocols import read_splits
-    from labram.stages.finetune import _check_resumed_splits
+    from labram.stages.finetune_resume import check_resumed_splits
 
     path, record, task, table = _splits(tmp_path)
     path.write_text(json.dumps(record, indent=2))  # (no checksum)
     assert read_splits(path, task, table)["folds"] == record["folds"]  # type: ignore[arg-type]
-    _check_resumed_splits(path, record)
+    check_resumed_splits(path, record)
 
 
 # ---- excluded_subjects.json -----------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from eegprep.base import strict_json, unchanged_reads
 from eegprep.base.errors import ChangedFileError
-from labram.stages import export, finetune, predict, pretrain, tokenizer_used
+from labram.stages import export, finetune_resume, predict, pretrain, tokenizer_used
 from labram.train import run
 
 CHANGED = "changed while it was read; read it again when the writer is done"
@@ -87,7 +87,7 @@ READERS: dict[str, tuple[Callable[[Path], Path], Callable[[Path], Any]]] = {
                                                                              "best.pt")),
     "resume: the stores kept out": (
         _excluded, lambda d: pretrain.exclusions([], d, [], True, resume=True)),
-    "resume: the folds": (_splits, lambda d: finetune._check_resumed_splits(
+    "resume: the folds": (_splits, lambda d: finetune_resume.check_resumed_splits(
         d / "splits.json", {"task": "tuab", "stores": ["a.zarr"]})),
 }  # fmt: skip
 
