@@ -16,7 +16,6 @@ import numpy as np
 import pyedflib
 import pytest
 
-from eegprep.corpus.manifest import load_manifest, parse_manifest
 from eegprep.ingestion.source_channels import open_source
 from eegprep.pipeline.channels import classify_channel
 from eegprep.readers.base import unit_to_uv
@@ -28,18 +27,10 @@ from eegprep.testing.edf_writer import write_edf
 from tests.eegprep import test_reader_cnt_semantics as cnt
 from tests.eegprep import test_reader_gdf_semantics as gdf
 from tests.eegprep.test_gdf_mixed_sizes import _Channel, _codes, _write
+from tests.eegprep.test_units import _manifest
 
 UV_PER = {"uV": 1.0, "mV": 1e3, "V": 1e6, "nV": 1e-3}
 """Microvolts in one of each voltage unit, by the SI prefixes' definition."""
-
-
-def _manifest(reader: str, unit: str | None, **options: Any) -> Any:
-    raw = dict(load_manifest("folder").raw)
-    raw.pop("unit")
-    if unit is not None:
-        raw["unit"] = unit
-    raw["reader"] = {"name": reader, "options": options}
-    return parse_manifest(raw, "my.toml")
 
 
 def _read(path: Path, **options: Any) -> tuple[np.ndarray, list[Any]]:

@@ -32,7 +32,12 @@ TRAIN = ["--size", "tiny", "--batch-size", "8", "--workers", "0", "--device", "c
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("killrun")
+    return run_inputs(tmp_path_factory.mktemp("killrun"))
+
+
+def run_inputs(root: Path) -> dict[str, Path]:
+    """A tiny model (``model``), a pre-training store (``pre``) and a TUAB-like one (``tuab``)
+    under ``root``."""
     torch.manual_seed(0)
     save_ours(LaBraMForMEM(model_config("tiny")), root / "model.pt")
     return {

@@ -22,11 +22,8 @@ import pytest
 import torch
 
 from eegprep.base import strict_json
-from labram.checkpoints.layouts import save_ours
-from labram.model.config import model_config
-from labram.model.mem import LaBraMForMEM
 from labram.train.checkpoint import load_checkpoint
-from tests.labram.training_stores import write_pretrain_store, write_tuab_like
+from tests.labram.test_kill_run_files import run_inputs
 from tests.safety.killing import KILLED, run, run_killed
 
 pytestmark = pytest.mark.slow
@@ -41,14 +38,7 @@ ROTATION = r"previous\.pt\.tmp-[0-9a-f]{8} -> (seed0/)?previous\.pt$"
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("labram_kills")
-    torch.manual_seed(0)
-    save_ours(LaBraMForMEM(model_config("tiny")), root / "model.pt")
-    return {
-        "model": root / "model.pt",
-        "pre": Path(write_pretrain_store(root / "pre.zarr", n_subjects=3, seconds=60)),
-        "tuab": Path(write_tuab_like(root / "tuab.zarr", n_train=6, n_eval=4, seconds=20)),
-    }
+    return run_inputs(tmp_path_factory.mktemp("labram_kills"))
 
 
 def _args(command: str, inputs: dict[str, Path], out: Path) -> list[str]:
