@@ -169,6 +169,7 @@ def ingest(ctx: click.Context, corpus: str, src: str | None, out: str, workers: 
 def _print_report(report: Any) -> None:
     from eegprep.base.redact import redact
     from eegprep.ingestion.driver import GONE
+    from eegprep.store.group_repair import METADATA
 
     skipped = report.failed + report.unmatched
     written = shown_path(redact(report.report_path)) if report.report_path else "(not written)"
@@ -176,7 +177,8 @@ def _print_report(report: Any) -> None:
     say_capped("skipped", skipped, where=named)
     n_warn = sum(len(w) for w in report.warnings.values())
     say_notes("note", report.warnings.get(GONE, []), info=True)  # (10,000 files renamed)
-    warned = {item: texts for item, texts in report.warnings.items() if item != GONE}
+    say_notes("note", report.warnings.get(METADATA, []), info=True)  # (--repair's, or its hint)
+    warned = {k: texts for k, texts in report.warnings.items() if k not in (GONE, METADATA)}
     say_warnings(warned, where=f"each is in the report {written}")  # (they were only counted)
     checked = f" ({report.n_checked} by content)" if report.n_checked else ""
     removed = f"{report.n_removed} removed, " if report.n_removed else ""

@@ -154,6 +154,7 @@ def ingest(
         with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
             seen = SeenFiles.load(writer.loc)
             try:
+                _repair_bookkeeping(writer, cfg, report)
                 tasks = _plan(manifest, found, writer, cfg, report, seen)
                 now = {t.rid for t in tasks}  # (a source moved, its name kept, is not gone)
                 gone = _sources_gone(manifest, str(found.root), writer, cfg, report, now)
@@ -170,6 +171,17 @@ def ingest(
     except OSError as exc:  # the store's disk or service, not a bug: one line, exit 2
         raise StoreError(_store_os_error(loc, exc)) from exc
     return report
+
+
+def _repair_bookkeeping(writer: StoreWriter, cfg: IngestConfig, report: IngestReport) -> None:
+    """Write again the damaged group documents that hold no recording and set damaged ingest
+    reports aside (``--repair``; without it one line says what it would do): each a line under
+    :data:`~eegprep.store.group_repair.METADATA` in ``report``."""
+    from eegprep.store.group_repair import METADATA, repair_bookkeeping
+
+    lines = repair_bookkeeping(writer.loc, repair=cfg.repair)
+    if lines:
+        report.warnings.setdefault(METADATA, []).extend(lines)
 
 
 def _store_os_error(loc: Location, exc: OSError) -> str:

@@ -50,33 +50,46 @@ def read_reports(loc: Location) -> tuple[list[dict[str, Any]], list[str]]:
     reports: list[dict[str, Any]] = []
     problems: list[str] = []
     try:
-        names = sorted((n for n in loc.list(*REPORTS) if n.endswith(".json")), key=report_order)
+        names = report_names(loc)
     except OSError as exc:
         return [], [f"{'/'.join(REPORTS)}: unreadable ({described(exc)})"]
     for name in names:
-        where = "/".join((*REPORTS, name))
-        try:
-            doc = strict_json.loads(loc.read_bytes(*REPORTS, name))
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            problems.append(f"{where}: damaged ingest report ({described(exc, named=True)})")
-            continue
-        if not isinstance(doc, dict):
-            problems.append(
-                f"{where}: damaged ingest report (a {type(doc).__name__}, not an object)"
-            )
-            continue
-        damaged = seal_problem(doc)
-        if damaged:
-            problems.append(f"{where}: damaged ingest report ({damaged})")
-            continue
-        bad = [
-            k
-            for k in _REPORT_LISTS
-            if k in doc
-            and not (isinstance(doc[k], list) and all(isinstance(x, str) for x in doc[k]))
-        ]
-        if bad:
-            problems.append(f"{where}: damaged ingest report ({bad[0]!r} is not a list of text)")
-            continue
-        reports.append(doc)
+        doc, problem = read_report(loc, name)
+        if problem:
+            problems.append(problem)
+        elif doc is not None:
+            reports.append(doc)
     return reports, problems
+
+
+def report_names(loc: Location) -> list[str]:
+    """The names of the store's ingest reports, oldest first (a report set aside as damaged,
+    :data:`DAMAGED_SUFFIX`, is none)."""
+    return sorted((n for n in loc.list(*REPORTS) if n.endswith(".json")), key=report_order)
+
+
+DAMAGED_SUFFIX = ".damaged"
+"""What ``eegprep ingest --repair`` adds to the name of a damaged report it sets aside (in
+the same folder: no reader reads it, nothing lists it)."""
+
+
+def read_report(loc: Location, name: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The ingest report ``name`` of the store, or the line saying how it is damaged."""
+    where = "/".join((*REPORTS, name))
+    try:
+        doc = strict_json.loads(loc.read_bytes(*REPORTS, name))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return None, f"{where}: damaged ingest report ({described(exc, named=True)})"
+    if not isinstance(doc, dict):
+        return None, f"{where}: damaged ingest report (a {type(doc).__name__}, not an object)"
+    damaged = seal_problem(doc)
+    if damaged:
+        return None, f"{where}: damaged ingest report ({damaged})"
+    bad = [
+        k
+        for k in _REPORT_LISTS
+        if k in doc and not (isinstance(doc[k], list) and all(isinstance(x, str) for x in doc[k]))
+    ]
+    if bad:
+        return None, f"{where}: damaged ingest report ({bad[0]!r} is not a list of text)"
+    return doc, None

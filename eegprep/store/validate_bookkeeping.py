@@ -222,6 +222,24 @@ def _group_doc(
             notes.append(consolidated_note(where, nodes, below))
 
 
+def group_documents(loc: Location) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Each group that holds no recording and the attributes eegprep writes on it (its whole
+    ``zarr.json`` is known): ``recordings``, ``_eegprep`` and every corpus group that
+    ``validate`` judges (a corpus folder under ``recordings/``). Not the root: its attributes
+    hold the recipe."""
+    groups, _ = groups_on_disk(loc)
+    corpora = sorted({g.split("/")[1] for g in groups} | _corpus_folders(loc))
+    return [*_GROUP_ATTRS.items(), *((("recordings", c), {}) for c in corpora)]
+
+
+def group_doc_problem(loc: Location, parts: tuple[str, ...], attrs: dict[str, Any]) -> str | None:
+    """The line ``validate`` gives for the ``zarr.json`` of the group ``parts``, whose
+    attributes eegprep writes as ``attrs``; None when it is sound."""
+    problems: list[str] = []
+    _group_doc(loc, parts, attrs, problems, [])
+    return problems[0] if problems else None
+
+
 def bookkeeping_problems(
     loc: Location,
     records: dict[str, dict[str, Any]],
