@@ -11,7 +11,9 @@ a damaged one is renamed with :data:`~eegprep.store.reports.DAMAGED_SUFFIX` in i
 reader reads it, ``validate`` does not judge it), never deleted. A folder, FIFO or link at a
 document's place is a line and is left alone (it may be a user's).
 
-Without ``--repair`` nothing is changed: one line says what ``--repair`` would do.
+Without ``--repair`` nothing is changed: one line says what ``--repair`` would do for the
+group documents (the reports are read only under ``--repair``: they may hold many megabytes, and
+``eegprep validate`` names a damaged one).
 
 Concurrency contract: :func:`repair_bookkeeping` runs in the writer holding the store's lock.
 """
@@ -38,8 +40,8 @@ _LEFT = "left alone (move it away, then `eegprep ingest ... --repair` writes the
 def repair_bookkeeping(loc: Location, *, repair: bool) -> list[str]:
     """Write again each damaged group document that holds no recording and set aside each
     damaged ingest report (``repair``), one line each; without ``repair`` one line saying
-    what it would do (none when all is sound). A folder, FIFO or link in such a document's
-    place: one line, left alone."""
+    what it would do for the group documents (none when all is sound; the reports unread).
+    A folder, FIFO or link in such a document's place: one line, left alone."""
     lines: list[str] = []
     pending: list[str] = []
     for parts, attrs in group_documents(loc):
@@ -56,7 +58,8 @@ def repair_bookkeeping(loc: Location, *, repair: bool) -> list[str]:
             blob, kept = _group_blob(loc, parts, attrs)
             loc.write_bytes(blob, *parts, "zarr.json")
             lines.append(f"{problem}: written again as eegprep writes it{kept}")
-    lines += _reports(loc, repair, pending)
+    if repair:  # (a plain ingest reads no report: a store's reports may hold many MB)
+        lines += _reports(loc, repair, pending)
     if pending:
         lines.append(
             f"{counted(len(pending), 'damaged bookkeeping document')} ({pending[0]}"

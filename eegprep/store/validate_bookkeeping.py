@@ -226,9 +226,9 @@ def group_documents(loc: Location) -> list[tuple[tuple[str, ...], dict[str, Any]
     """Each group that holds no recording and the attributes eegprep writes on it (its whole
     ``zarr.json`` is known): ``recordings``, ``_eegprep`` and every corpus group that
     ``validate`` judges (a corpus folder under ``recordings/``). Not the root: its attributes
-    hold the recipe."""
-    groups, _ = groups_on_disk(loc)
-    corpora = sorted({g.split("/")[1] for g in groups} | _corpus_folders(loc))
+    hold the recipe. Found by listing ``recordings/`` alone, not every recording group: an
+    ingest asks this of a store of 100,000 recordings too."""
+    corpora = sorted(_corpus_folders(loc))
     return [*_GROUP_ATTRS.items(), *((("recordings", c), {}) for c in corpora)]
 
 

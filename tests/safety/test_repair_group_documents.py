@@ -109,7 +109,10 @@ def test_repair_makes_a_damaged_bookkeeping_document_sound(
     report = ingest_folder(store / "edf", out)
     assert ((out / rel).read_bytes() if (out / rel).exists() else None) == blob
     hint = report.warnings.get(METADATA, [])
-    assert len(hint) == 1 and rel in hint[0] and "--repair" in hint[0], hint
+    if kind == "ingest report":  # (a plain ingest reads no report: they may hold many MB)
+        assert hint == [], hint
+    else:
+        assert len(hint) == 1 and rel in hint[0] and "--repair" in hint[0], hint
     assert _validate(out)[0] == 1
     report = ingest_folder(store / "edf", out, repair=True)
     lines = report.warnings.get(METADATA, [])
