@@ -25,8 +25,15 @@ if TYPE_CHECKING:
     from eegprep.readers.mne_gaps import Skips
 
 
+class SaidProblem(ValueError):
+    """A problem eegprep found in a file while MNE opened it, already worded as the one line
+    (an EEGLAB event of negative duration: :mod:`eegprep.readers.set_raw`)."""
+
+
 def open_problem(fmt: str, exc: Exception) -> str:
     """The one line for a file MNE cannot open; a repeated BrainVision label named as such."""
+    if isinstance(exc, SaidProblem):
+        return str(exc)
     if fmt == "BrainVision" and "has no associated original unit" in str(exc):
         label = str(exc).split("Channel ")[-1].split(" has no")[0].rsplit("-", 1)[0]
         return (

@@ -35,8 +35,10 @@ import numpy as np
 from mne.io.eeglab import eeglab as _mne_eeglab
 from mne.io.eeglab.eeglab import RawEEGLAB
 
+from eegprep.base.wording import of_total
 from eegprep.readers.mne_lead import BOUNDARY
 from eegprep.readers.mne_pauses import KEPT
+from eegprep.readers.mne_problems import SaidProblem
 
 _OPENING = threading.local()
 """``depth``: how many :class:`RawEEGLABKept` this thread is opening (0: MNE is left as it is)."""
@@ -104,6 +106,7 @@ class RawEEGLABKept(RawEEGLAB):
     def set_annotations(self, annotations: Any, *args: Any, **kwargs: Any) -> Any:
         if annotations is not None and getattr(self, "_eegprep_opening", False):
             # MNE's own, from EEG.event, before it cuts them to the samples
+            _check_durations(annotations)
             is_boundary = np.asarray(annotations.description, dtype=object) == BOUNDARY
             kept = zip(
                 np.asarray(annotations.onset)[is_boundary],
@@ -111,7 +114,44 @@ class RawEEGLABKept(RawEEGLAB):
                 strict=True,
             )
             setattr(self, KEPT, [(float(t), float(d)) for t, d in kept])
+            out = super().set_annotations(annotations, *args, **kwargs)  # (a copy, cut)
+            _pass_latency_check(annotations, float(self.info["sfreq"]))
+            return out
         return super().set_annotations(annotations, *args, **kwargs)
+
+
+def _pass_latency_check(annotations: Any, sfreq: float) -> None:
+    """Let MNE's check of the file's own latencies, on ``annotations`` once its Raw holds a cut
+    copy of them, pass events more than half a sample before the first (EEGLAB latency below
+    0.5): MNE refused the whole file for them ("At least one event sample index is negative"),
+    one at latency 0 it dropped. An event wholly before the first sample is dropped and one
+    reaching into the samples is cut at it (the event rule, docs/corpora.md "Events"), as MNE's
+    copy has it: only this object, which MNE checks and then lets go, is moved."""
+    onsets = annotations.onset
+    early = onsets < -1.0 / sfreq
+    if early.any():
+        onsets[early] = -1.0 / sfreq
+
+
+def _check_durations(annotations: Any) -> None:
+    """Refuse an ``EEG.event`` of negative duration, naming the first, by the event rule
+    (docs/corpora.md, "Events"): MNE failed on it with a bare ``AssertionError``, said as
+    "MNE cannot read this EEGLAB file: AssertionError: no message; check it is complete"."""
+    durations = np.asarray(annotations.duration, dtype=float)
+    negative = np.flatnonzero(durations < 0)
+    if len(negative):
+        i = int(negative[0])
+        label = str(annotations.description[i])
+        also = (
+            f" ({of_total(len(negative), len(durations), 'event', 'is', the=True)} so)"
+            if len(negative) > 1
+            else ""
+        )
+        raise SaidProblem(
+            f"EEG.event({i + 1}) ({label!r} at {float(annotations.onset[i]):g} s) has a "
+            f"negative duration ({float(durations[i]):g} s), which no event can have: give it "
+            f"a duration of 0 or more in EEGLAB and save the dataset again{also}"
+        )
 
 
 def read_raw_eeglab(path: str, **options: Any) -> RawEEGLABKept:
