@@ -192,8 +192,9 @@ def gdf_annotations(
     """A GDF file's events timed at its event table's own rate, where that differs from the
     samples' (MNE divides their positions by the samples' rate: an event table at 1000 Hz
     beside samples at 100 Hz put every event 10 times later, or dropped it past the end);
-    ``None`` (MNE's events stand) where the rates agree or the table states none. Events past
-    the last sample are dropped, with a warning saying so. Each event lasts one sample of the
+    ``None`` (MNE's events stand) where the rates agree or the table states none. Events after
+    the end of the samples are dropped, with a warning saying so (one at the end is kept, as MNE
+    keeps it: it was dropped). Each event lasts one sample of the
     recording or more, as MNE gives the same table at the samples' rate (its duration at least
     one sample; mode 1 states none): an event at another table rate lasted one sample of that
     rate (a mode-1 event at 1000 Hz beside samples at 250 Hz lasted 1 ms there, 4 ms at 250 Hz).
@@ -206,7 +207,7 @@ def gdf_annotations(
     seconds = n_samples / sfreq
     onsets = table.onsets / rate
     durations = np.maximum(table.durations / rate, 1.0 / sfreq)
-    kept = np.flatnonzero(onsets < seconds)
+    kept = np.flatnonzero(onsets <= seconds + 1e-9)  # (one at the end is kept, as MNE does)
     events = tuple(
         Annotation(float(onsets[i]), float(durations[i]), str(int(table.codes[i]))) for i in kept
     )

@@ -10,7 +10,16 @@ import pytest
 
 from eegprep import open_store
 from eegprep.ingestion.driver import ingest
-from tests.eegprep.test_event_times_differential import SERIAL, _set
+from tests.eegprep.test_event_times_differential import (
+    GDF_HZ,
+    SERIAL,
+    _assert_same,
+    _gdf,
+    _mne,
+    _set,
+    _stored,
+    _table,
+)
 
 
 @pytest.mark.parametrize("durations", [[-5.0], [0.0, -1.0, -2.0]])
@@ -50,3 +59,22 @@ def test_eeglab_event_before_the_first_sample_is_dropped_or_cut(
     assert [g[0] for g in got] == ["long", "later"], got
     assert got[0][1] == 0.0 and abs(got[0][2] - end) <= 0.5 / 200, got
     assert abs(got[1][1] - 10 / sfreq) <= 0.5 / 200, got
+
+
+@pytest.mark.parametrize("version", ["GDF 1.25", "GDF 2.20"])
+@pytest.mark.parametrize("mode", [1, 3])
+@pytest.mark.parametrize("rate", [1000.0, 500.0])
+def test_gdf_event_at_the_end_is_kept_whatever_the_table_rate(
+    tmp_path: Path, version: str, mode: int, rate: float
+) -> None:
+    """An event at the end of the samples (position ``n + 1`` at the samples' rate) is kept at
+    the end, as MNE keeps it from a table at the samples' rate, whatever rate the table is
+    at: a table at another rate, timed by eegprep, dropped it as past the end."""
+    k = rate / GDF_HZ
+    rows = [(1, 3, 0), (5 * GDF_HZ + 1, 5, 0), (5 * GDF_HZ - 9, 6, 20)]  # (5 records of 1 s)
+    scaled = [(int(k * (p - 1)) + 1, t, int(k * d)) for p, t, d in rows]
+    path = _gdf(tmp_path / "src" / "r.gdf", version, _table(version, rate, scaled, mode))
+    same = _gdf(tmp_path / "ref" / "r.gdf", version, _table(version, GDF_HZ, rows, mode))
+    ref = _mne(same)
+    assert ref[-1][:1] == (5.0,) and ref[-1][2] == "5", ref  # (MNE keeps it, at the end)
+    _assert_same(_stored(path), ref, GDF_HZ)
