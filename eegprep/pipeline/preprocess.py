@@ -126,12 +126,14 @@ def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
     """``(up, down)`` with ``sfreq_in * up / down`` within 1e-6 Hz of ``sfreq``. A rate that is
     a float32 value (FIF keeps ``sfreq`` so: 204.8 Hz is 204.8000030517578) is taken as the
     shortest decimal that float32 writes so (204.8), when the value itself has no such ratio:
-    a file at 204.8 Hz (2048 Hz / 10) was an internal error in every command.
+    a file at 204.8 Hz (2048 Hz / 10) was an internal error in every command. Where neither
+    has one, a float32 rate is the fraction of smallest denominator it rounds from
+    (:func:`_float32_fraction`): 5000/3 Hz, 1666.6666259765625 Hz as a float32, was refused.
 
     Raises
     ------
     RateRatioError
-        Neither has one."""
+        None of them has one."""
     rates = [sfreq_in]
     if float(np.float32(sfreq_in)) == sfreq_in:
         rates.append(float(str(np.float32(sfreq_in))))
@@ -139,11 +141,33 @@ def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
         ratio = Fraction(sfreq / rate).limit_denominator(MAX_DOWN)
         if abs(ratio.numerator / ratio.denominator * rate - sfreq) <= 1e-6:
             return ratio.numerator, ratio.denominator
+    if float(np.float32(sfreq_in)) == sfreq_in and sfreq_in > 0:
+        exact = Fraction(sfreq).limit_denominator() / _float32_fraction(sfreq_in)
+        if exact.denominator <= MAX_DOWN:
+            return exact.numerator, exact.denominator
     raise RateRatioError(
         f"source rate {sfreq_in!r} Hz has no ratio up/down (down at most {MAX_DOWN:,}) to the "
         f"recipe's {sfreq:g} Hz: its samples cannot be resampled; resample the file to a "
         "rate of a few digits (e.g. 250 or 256 Hz) first"
     )
+
+
+def _float32_fraction(value: float) -> Fraction:
+    """The fraction of smallest denominator that float32 rounds to ``value`` (a float32):
+    5000/3 Hz for 1666.6666259765625 Hz, a 600 us sampling interval kept in a FIF, whose
+    shortest decimal (1666.6666) is off by 4e-5 Hz."""
+    half_ulp = Fraction(float(np.spacing(np.float32(value)))) / 2
+    return _simplest_between(Fraction(value) - half_ulp, Fraction(value) + half_ulp)
+
+
+def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    """The fraction of smallest denominator in ``[low, high]`` (``0 <= low < high``), by their
+    continued fractions: the whole part they share, then the simplest between the reciprocals
+    of what is left."""
+    whole = math.floor(low)
+    if whole == low or whole + 1 <= high:
+        return Fraction(math.ceil(low))
+    return whole + 1 / _simplest_between(1 / (high - whole), 1 / (low - whole))
 
 
 @lru_cache(maxsize=64)

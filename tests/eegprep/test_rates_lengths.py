@@ -1,0 +1,59 @@
+"""Source rates and lengths: every rate a reader gives is stored on the right time axis.
+
+A FIF (and a MATLAB ``single``) keeps a recording's rate as a float32. A rate that is a simple
+fraction with no short decimal, 5000/3 Hz (BrainVision's ``SamplingInterval=600``), reads back
+as 1666.6666259765625 Hz: neither that value nor its shortest decimal (1666.6666) has a ratio
+to 200 Hz within 1e-6 Hz, and the file was refused (`no ratio up/down`), though MNE reads and
+resamples it. The rate is now the fraction of smallest denominator that float32 rounds to the
+value (5000/3 Hz), resampled by its exact ratio (3/25).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.pipeline.preprocess import resampling_ratio
+
+SIMPLE_RATES = [(5000, 3), (1000, 3), (2000, 3), (10000, 7), (4000, 9), (1024, 3)]
+"""Rates ``p/q`` Hz of a few digits each way whose float32 value has no short decimal."""
+
+
+@pytest.mark.parametrize(("p", "q"), SIMPLE_RATES)
+def test_a_float32_rate_of_a_simple_fraction_gets_its_exact_ratio(p: int, q: int) -> None:
+    ratio = Fraction(200) / Fraction(p, q)
+    rate = float(np.float32(p / q))
+    assert resampling_ratio(rate, 200.0) == (ratio.numerator, ratio.denominator)
+
+
+def test_a_fif_at_5000_3_hz_is_stored_on_its_time_axis(tmp_path: Path) -> None:
+    import mne
+
+    from eegprep import open_store
+    from eegprep.ingestion.driver import IngestConfig, ingest
+
+    src = tmp_path / "src"
+    src.mkdir()
+    sfreq, n_in = 5000 / 3, 100_000  # 60 s
+    t = np.arange(n_in) / sfreq
+    x = np.stack([50 * np.sin(2 * np.pi * 7.0 * t), 30 * np.cos(2 * np.pi * 11.0 * t)])
+    info = mne.create_info(["Fz", "Cz"], sfreq, "eeg")
+    mne.io.RawArray(x * 1e-6, info, verbose=False).save(src / "a_raw.fif", verbose=False)
+    read_rate = mne.io.read_raw_fif(src / "a_raw.fif", verbose=False).info["sfreq"]
+    assert read_rate != sfreq  # a float32: the case under test
+    config = IngestConfig(workers=0, progress=False, mains=50)
+    rep = ingest("folder", src=src, out=tmp_path / "s.zarr", config=config)
+    assert rep.failed == [], rep.failed
+    store = open_store(tmp_path / "s.zarr")
+    (rec,) = store.recordings
+    assert rec.n_samples == round(n_in * 200 / read_rate)
+    y = store.read(rec.id)
+    keep = slice(20 * 200, rec.n_samples - 20 * 200)  # away from the edges' filter ringing
+    t_out = np.arange(rec.n_samples)[keep] / 200.0
+    truth = np.stack([50 * np.sin(2 * np.pi * 7.0 * t_out), 30 * np.cos(2 * np.pi * 11.0 * t_out)])
+    rows = [[c.upper() for c in rec.channels].index(name) for name in ("FZ", "CZ")]
+    # 0.5 uV is 0.23 ms at 7 Hz and 50 uV: a rate off by one part in 1e5 drifts 4x that here
+    np.testing.assert_allclose(y[rows][:, keep], truth, rtol=0, atol=0.5)
