@@ -487,12 +487,16 @@ class RateTooLowError(SourceError):
     says what an ingest can do (a lower ``h_freq`` in the manifest); a command that must keep
     the recipe (``labram predict``: the model's training data) words its own."""
 
-    def __init__(self, path: str, sfreq: float, h_freq: float) -> None:
+    def __init__(self, path: str, sfreq: float, h_freq: float, l_freq: float = 0.0) -> None:
         self.sfreq, self.h_freq = sfreq, h_freq
+        advice = (
+            f"set `h_freq` below {sfreq / 2:g} Hz in the manifest ({MANIFEST_DOC})"
+            if sfreq / 2 > l_freq
+            else f"no low-pass fits above the {l_freq:g} Hz high-pass (the file's rate or "
+            "timing fields may be damaged)"
+        )  # (a low-pass at or under the high-pass is no band: the advice could not be taken)
         super().__init__(
-            path,
-            f"source rate {sfreq:g} Hz cannot carry the {h_freq:g} Hz low-pass: set `h_freq` "
-            f"below {sfreq / 2:g} Hz in the manifest ({MANIFEST_DOC})",
+            path, f"source rate {sfreq:g} Hz cannot carry the {h_freq:g} Hz low-pass: {advice}"
         )
 
 
@@ -508,12 +512,13 @@ def check_band(
     SourceError
         No channel's rate carries the low-pass (the whole file is too slow for the recipe).
     """
-    h = effective_recipe(task).h_freq
+    recipe = effective_recipe(task)
+    h = recipe.h_freq
     slow = [g for g in groups if auto_h_trans(h, g[0]) <= 0]
     if not slow:
         return mapping, groups, []
     if len(slow) == len(groups):
-        raise RateTooLowError(path, slow[0][0], h)
+        raise RateTooLowError(path, slow[0][0], h, recipe.l_freq)
     keep = sorted(p for g in groups if g not in slow for p in g[1])
     left = [(p, sfreq) for sfreq, positions, _ in slow for p in positions]
     why = {p: f"{sfreq:g} Hz cannot carry the {h:g} Hz low-pass" for p, sfreq in left}

@@ -57,3 +57,26 @@ def test_a_fif_at_5000_3_hz_is_stored_on_its_time_axis(tmp_path: Path) -> None:
     rows = [[c.upper() for c in rec.channels].index(name) for name in ("FZ", "CZ")]
     # 0.5 uV is 0.23 ms at 7 Hz and 50 uV: a rate off by one part in 1e5 drifts 4x that here
     np.testing.assert_allclose(y[rows][:, keep], truth, rtol=0, atol=0.5)
+
+
+@pytest.mark.parametrize("duration", ["1e30", "20", "2"])
+def test_a_rate_under_any_band_is_not_told_to_lower_the_low_pass(
+    tmp_path: Path, duration: str
+) -> None:
+    """An EDF record duration of ``duration`` s for 1 sample a record: a rate (1e-30 Hz, a
+    damaged field) at or under twice the 0.1 Hz high-pass was told to `set h_freq below 5e-31
+    Hz`, a band no manifest can give (h_freq must exceed l_freq)."""
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.edf_writer import field_span, write_edf
+
+    src = tmp_path / "src"
+    src.mkdir()
+    path = write_edf(src / "slow.edf", [np.zeros(5)], labels=["Fz"], sfreqs=1.0)
+    raw = bytearray(path.read_bytes())
+    raw[field_span("record_duration", n_signals=1)] = duration.ljust(8).encode()
+    path.write_bytes(bytes(raw))
+    config = IngestConfig(workers=0, progress=False, mains=50)
+    (line,) = ingest("folder", src=src, out=tmp_path / "s.zarr", config=config).failed
+    sfreq = 1 / float(duration)
+    assert line.startswith("slow.edf: ") and "cannot carry the 75 Hz low-pass" in line, line
+    assert ("set `h_freq` below" in line) == (sfreq / 2 > 0.1), line
