@@ -611,6 +611,7 @@ def _sfreq(
         )
     derived = float(f"{1.0 / float(np.median(steps)):.6g}")
     check_sfreq(path, derived)
+    _check_unstated_seconds(path, opts, derived)
     sfreq = opts.get("sfreq", derived)
     if abs(derived - sfreq) > 0.01 * sfreq:
         raise SourceError(
@@ -623,6 +624,27 @@ def _sfreq(
     sfreq, note = _span_rate(path, opts, times)
     _check_steps(path, opts["time_column"], times, steps, sfreq, lines)
     return sfreq, note
+
+
+MIN_SECONDS_HZ = 1.0
+"""The lowest rate a time column whose unit is stated nowhere is read at, in seconds: no EEG is
+sampled slower, and a column in milliseconds read as seconds gives 0.256 Hz for 256 Hz."""
+
+
+def _check_unstated_seconds(path: str, opts: dict[str, Any], derived: float) -> None:
+    """Refuse a time column read in seconds by default (no ``time_unit``, no unit in its name)
+    whose steps give under :data:`MIN_SECONDS_HZ`: its times are likely milliseconds; the
+    line says how to state the unit (``time_unit = "s"`` keeps the rate)."""
+    name = str(opts["time_column"])
+    stated = _stated_unit(name) in (*_TIME_UNITS, "µs", "μs")
+    if derived >= MIN_SECONDS_HZ or "time_unit" in opts or stated:
+        return
+    raise SourceError(
+        path,
+        f"time column {name!r} states no unit, and its steps give {derived:g} Hz read as "
+        f"seconds ({derived * 1e3:g} Hz as milliseconds): give the reader's `time_unit` "
+        f"('ms', 'us' or 's'), or name the column with its unit ({name + ' (ms)'!r})",
+    )
 
 
 def _span_rate(path: str, opts: dict[str, Any], times: np.ndarray) -> tuple[float, str | None]:

@@ -80,3 +80,31 @@ def test_a_rate_under_any_band_is_not_told_to_lower_the_low_pass(
     sfreq = 1 / float(duration)
     assert line.startswith("slow.edf: ") and "cannot carry the 75 Hz low-pass" in line, line
     assert ("set `h_freq` below" in line) == (sfreq / 2 > 0.1), line
+
+
+def _time_table(path: Path, name: str, times: np.ndarray) -> str:
+    rows = "".join(f"{t:.3f},{np.sin(t):.4f},1.5\n" for t in times)
+    path.write_text(f"{name},Fz,Cz\n{rows}", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(("name", "options"), [("time", {}), ("t", {"sfreq": 256.0})])
+def test_a_time_column_in_ms_stating_no_unit_is_one_line(
+    tmp_path: Path, name: str, options: dict
+) -> None:
+    """Times in milliseconds under a column that states no unit were read as seconds: 256 Hz as
+    0.256 Hz, silently, then an ingest's advice to set `h_freq` below 0.128 Hz."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers import get_reader
+
+    times = np.arange(256 * 20) / 256 * 1e3
+    path = _time_table(tmp_path / "ms.csv", name, times)
+    with pytest.raises(SourceError, match=r"states no unit.* 0\.256\d* Hz read as seconds") as err:
+        get_reader("csv").read_header(path, time_column=name, **options)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+    for unit, kept in (("ms", 256.0), ("s", 0.256)):  # a stated unit is taken as stated
+        header = get_reader("csv").read_header(path, time_column=name, time_unit=unit)
+        assert header.signals[0].sfreq == pytest.approx(kept, rel=1e-6)
+    renamed = _time_table(tmp_path / "named.csv", f"{name} (ms)", times)
+    header = get_reader("csv").read_header(renamed, time_column=f"{name} (ms)")
+    assert header.signals[0].sfreq == pytest.approx(256.0, rel=1e-6)
