@@ -4,10 +4,11 @@ misread silently, is refused in one line naming the field and its value.
 MNE's GDF reader trusts its header: a sample type code outside its table gives ``IndexError:
 tuple index out of range``, a header length that disagrees with the channel count an
 ``AssertionError`` with no message, a negative record count ``OSError: [Errno 22] Invalid
-argument``, a zero duration denominator ``ZeroDivisionError``, and an event table whose count
-outruns the file (as it does when the records end elsewhere than the header says) ``Length of
-duration (16775935) must match ...``. A channel of 0 samples per record holds no samples (MNE
-reads it as a flat channel): it is left out (:mod:`eegprep.readers.mne_empty`); a file whose
+argument``, a zero duration denominator ``ZeroDivisionError`` (a zero numerator it takes as
+records of 1 s, a rate it guesses, in a warning eegprep did not pass on), and an event table
+whose count outruns the file (as it does when the records end elsewhere than the header says)
+``Length of duration (16775935) must match ...``. A channel of 0 samples per record holds no
+samples (MNE reads it as a flat channel): it is left out (:mod:`eegprep.readers.mne_empty`); a file whose
 channels all hold none is refused. A record count of -1 (unknown: a recording never closed) is
 told from the file where it can be (:mod:`eegprep.readers.gdf_count`). A file whose channels
 store samples of different sizes, which MNE does not open, is read by eegprep
@@ -133,9 +134,10 @@ def _check_fixed(path: str, fixed: GdfFixed) -> None:
     if fixed.n_records < UNKNOWN_COUNT:  # (-1: told from the file, gdf_count)
         raise SourceError(path, f"the header's record count is {fixed.n_records}: {_DAMAGED}")
     num, den = fixed.duration
-    if den == 0:
+    if den == 0 or num == 0:  # (MNE reads a numerator 0 as 1 s, a rate it guesses)
+        part = "denominator" if den == 0 else "numerator"
         raise SourceError(
-            path, f"the header's record duration is {num}/0 seconds (denominator 0): {_DAMAGED}"
+            path, f"the header's record duration is {num}/{den} seconds ({part} 0): {_DAMAGED}"
         )
 
 

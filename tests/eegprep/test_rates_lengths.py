@@ -108,3 +108,27 @@ def test_a_time_column_in_ms_stating_no_unit_is_one_line(
     renamed = _time_table(tmp_path / "named.csv", f"{name} (ms)", times)
     header = get_reader("csv").read_header(renamed, time_column=f"{name} (ms)")
     assert header.signals[0].sfreq == pytest.approx(256.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("version", ["1.25", "2.20"])
+@pytest.mark.parametrize(("num", "den"), [(0, 1), (0, 0), (1, 0)])
+def test_a_gdf_record_duration_of_zero_is_one_line(
+    tmp_path: Path, version: str, num: int, den: int
+) -> None:
+    """A GDF record duration whose numerator is 0 was read at a rate MNE guesses (records of
+    1 s: 256 samples a record as 256 Hz), with no warning passed on; a denominator 0 was
+    refused already."""
+    import struct
+
+    from eegprep.base.errors import SourceError
+    from eegprep.readers import reader_for
+    from eegprep.testing.fixtures.gdf_writer import write_gdf
+
+    path = tmp_path / "zero.gdf"
+    write_gdf(path, np.ones((2, 256 * 3)), ["Fz", "Cz"], 256, version=version)
+    raw = bytearray(path.read_bytes())
+    raw[244:252] = struct.pack("<II", num, den)  # the record duration, num/den seconds
+    path.write_bytes(bytes(raw))
+    with pytest.raises(SourceError, match=rf"record duration is {num}/{den} seconds") as err:
+        reader_for(str(path)).read_header(str(path))
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
