@@ -8,10 +8,10 @@ argument``, a zero duration denominator ``ZeroDivisionError`` (a zero numerator 
 records of 1 s, a rate it guesses, in a warning eegprep did not pass on), and an event table
 whose count outruns the file (as it does when the records end elsewhere than the header says)
 ``Length of duration (16775935) must match ...``. A channel of 0 samples per record holds no
-samples (MNE reads it as a flat channel): it is left out (:mod:`eegprep.readers.mne_empty`); a file whose
-channels all hold none is refused. A record count of -1 (unknown: a recording never closed) is
-told from the file where it can be (:mod:`eegprep.readers.gdf_count`). A file whose channels
-store samples of different sizes, which MNE does not open, is read by eegprep
+samples (MNE reads it as a flat channel): it is left out (:mod:`eegprep.readers.mne_empty`); a
+file whose channels all hold none is refused. A record count of -1 (unknown: a recording never
+closed) is told from the file where it can be (:mod:`eegprep.readers.gdf_count`). A file whose
+channels store samples of different sizes, which MNE does not open, is read by eegprep
 (:mod:`eegprep.readers.gdf_own`) after these checks.
 
 GDF 1.x and 2.x share the positions read here: the record count (int64 at byte 236), the
