@@ -31,6 +31,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.corpus.discover import SourceItem, recording_fields
 from eegprep.corpus.manifest import Manifest
+from eegprep.ingestion.recording_checks import judge_quality
 from eegprep.ingestion.source_channels import (
     RateGroup,
     candidate_channels,
@@ -43,7 +44,6 @@ from eegprep.ingestion.task import (
     check_band,
     float32_instead,
     head_checks,
-    judge_quality,
     output_length,
     preprocessed_blocks,
     sidecar_channels,
@@ -293,7 +293,7 @@ def stream_preprocessed(opened: Opened) -> Generator[np.ndarray, None, None]:
         head = source_head(p.reader, p.header, p.mapping, p.groups, heads)
     ranged = [p.header.signals[i].range_uv is not None for i in p.mapping.source_indices]
     stats = sums.stats(opened.n_samples)
-    _, more = judge_quality(p.task, opened.path, p.mapping, stats, head, ranged)
+    _, more = judge_quality(p.task.manifest.mains, opened.path, p.mapping, stats, head, ranged)
     opened.warnings += more
 
 

@@ -42,6 +42,7 @@ from eegprep.ingestion.block_lengths import (
 from eegprep.ingestion.events import recording_events, settle_events
 from eegprep.ingestion.labels import identity_fields, recording_labels, stored_targets
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
+from eegprep.ingestion.recording_checks import channel_status, judge_quality
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
 from eegprep.ingestion.source_channels import (
     MANIFEST_DOC,
@@ -242,7 +243,7 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     record = _fingerprinted(task, record, digest, before)
     head = source_head(src.reader, src.header, src.mapping, src.groups, heads)
     ranged = [src.header.signals[i].range_uv is not None for i in src.mapping.source_indices]
-    quality, more = judge_quality(task, path, src.mapping, stats, head, ranged)
+    quality, more = judge_quality(task.manifest.mains, path, src.mapping, stats, head, ranged)
     record = record.replace(
         chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
     )
@@ -274,7 +275,7 @@ def _opened(task: IngestTask, path: str) -> tuple[_Source, RecordingRecord, list
     mapping, groups, slow = check_band(task, path, header, mapping, rate_groups(header, mapping))
     warnings += slow
     sidecar = _sidecar(task, path, header)
-    mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
+    mapping, groups = channel_status(path, header, mapping, groups, sidecar)
     warnings += sidecar.problems
     mapping, said = one_per_site(header, mapping, m)  # (the first copy of a site not left out)
     groups = rate_groups(header, mapping)
@@ -401,84 +402,11 @@ def source_head(
     return head_checks(header, mapping, groups[0])(_read_head(reader, header, mapping, groups[0]))
 
 
-def judge_quality(
-    task: IngestTask,
-    path: str,
-    mapping: ChannelMapping,
-    stats: dict[str, Any],
-    head: qc.HeadChecks,
-    ranged: list[bool],
-) -> tuple[dict[str, Any], list[str]]:
-    """The record's ``qc`` and the report's QC warnings, from the written samples' statistics
-    and the checks of the source's head (of the first rate group; ``ranged``: whether each
-    channel's source states its physical range); a recording that fails a
-    check (samples not finite, every channel constant or flat, units off, a channel louder than
-    any scalp potential) is refused."""
-    names = list(mapping.names)
-    flags, more = qc.summarize(stats["rms"], names, head, task.manifest.mains)
-    if any(stats["n_nonfinite"]):
-        bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
-        raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
-    if head.constant:
-        raise SourceError(path, "every EEG channel is constant: nothing to learn from")
-    problem = qc.unit_problem(flags["median_rms_uv"]) or qc.loud_problem(
-        stats["rms"], names, ranged
-    )
-    if problem:
-        raise SourceError(path, problem)
-    if len(flags["flat_channels"]) == len(names):
-        raise SourceError(path, "every EEG channel is flat (RMS under 0.1 uV after filtering)")
-    quality = {**flags, "rms_uv": stats["rms"]}
-    check_values(quality, path, "QC")
-    return quality, more
-
-
 def _rail(signal: Any) -> tuple[float, float, float] | None:
     """The source channel's physical range and step (uV) for the clipping check, if known."""
     if signal.range_uv is None:
         return None
     return (signal.range_uv[0], signal.range_uv[1], signal.resolution)
-
-
-def _channel_status(
-    path: str,
-    header: Header,
-    mapping: ChannelMapping,
-    groups: list[RateGroup],
-    sidecar: SidecarResult,
-) -> tuple[ChannelMapping, list[RateGroup]]:
-    """Leave out the channels a sidecar types as non-EEG or marks bad (BIDS channels.tsv).
-
-    Each one left out joins ``dropped_channels`` with the reason, and one line goes to the
-    sidecar's problems (the report). Labels are matched as spelled, then stripped.
-    """
-    if not sidecar.channels:
-        return mapping, groups
-    status = {**{k.strip(): v for k, v in sidecar.channels.items()}, **sidecar.channels}
-    keep: list[int] = []
-    dropped = list(mapping.dropped)
-    for pos, src in enumerate(mapping.source_indices):
-        label = header.signals[src].label
-        kind, state, why = status.get(label, status.get(label.strip(), ("", "", "")))
-        if kind and kind != "EEG":
-            dropped.append((label, f"non-EEG (channels.tsv type {kind})"))
-        elif state == "bad":
-            dropped.append((label, "bad in channels.tsv" + (f": {why}" if why else "")))
-        else:
-            keep.append(pos)
-    if len(keep) == mapping.n_channels:
-        return mapping, groups
-    if not keep:
-        raise SourceError(path, "channels.tsv marks every EEG channel bad or types it non-EEG")
-    left_out = [shown_label(d[0]) for d in dropped[len(mapping.dropped) :]]
-    sidecar.problems.append(f"left out, as channels.tsv says (bad, not EEG): {', '.join(left_out)}")
-    kept = ChannelMapping(
-        tuple(mapping.source_indices[p] for p in keep),
-        tuple(mapping.names[p] for p in keep),
-        tuple(mapping.indices[p] for p in keep),
-        tuple(dropped),
-    )
-    return kept, rate_groups(header, kept)
 
 
 class RateTooLowError(SourceError):
@@ -684,7 +612,7 @@ def sidecar_channels(
     (``labram predict``): the sidecar found and parsed as an ingest does, none found no error.
     """
     sidecar = _sidecar(task, path, header, required=False)
-    mapping, groups = _channel_status(path, header, mapping, groups, sidecar)
+    mapping, groups = channel_status(path, header, mapping, groups, sidecar)
     return mapping, groups, sidecar.problems
 
 
