@@ -18,7 +18,7 @@ from eegprep.readers.base import Header
 
 
 def judge_quality(
-    mains: float | None,
+    mains: float,
     path: str,
     mapping: ChannelMapping,
     stats: dict[str, Any],
