@@ -49,6 +49,7 @@ def _cosine(peak: float, floor: float, n: int) -> list[float]:
     return [floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * i / n)) for i in range(n)]
 
 
+@pytest.mark.slow  # (two tokenizer runs, ~20 s: the per-stage tests below check the schedule fast)
 def test_the_original_recipe_warms_up_from_zero_as_the_authors(tmp_path: Path) -> None:
     store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=3, seconds=120)
     rates, cfg = _logged_rates(store, tmp_path / "original", "original")
