@@ -46,6 +46,9 @@ passed and 1e300 overflowed the timer)."""
 MOST_SIZE = 2**50
 """The most bytes one file may be given (``file_memory_limit``): 1 PiB."""
 
+MOST_TABLE_LINES = 1_000_000
+"""The most header lines a manifest may tell a text-table parser to skip."""
+
 LEAST_LR = 1e-8
 """The smallest learning rate (and peak) a training stage takes. An AdamW step moves each weight
 by about the rate (its update is normalised to ~1 per weight), and float32 spaces numbers near
@@ -171,6 +174,15 @@ BOUNDS: dict[str, Bound] = {
     "model.init_std": _amount(0, 1, above=True),  # LaBraM's: 0.02
     "model.decay": _amount(0, 1),  # LaBraM's: 0.99
     "model.beta": _amount(0, 100),  # LaBraM's: 1.0
+    # a manifest's reader and sidecar-parser options (eegprep.readers.base.option_number)
+    "option.header_lines": _whole(0, MOST_TABLE_LINES),  # lines before a table's rows
+    "option.eeg_header_lines": _whole(0, MOST_TABLE_LINES),
+    "option.channel_header_lines": _whole(0, MOST_TABLE_LINES),
+    "option.n_targets": _whole(1, 100_000),  # a table's value columns after its time column
+    "option.scale": _amount(0, 1e9, above=True),  # a factor of every sample or value
+    "option.duration": _amount(0, 86_400),  # s, each event's: a day at most
+    "option.duration_tolerance_s": _amount(0, 86_400),  # s
+    "option.columns": _whole(-MAX_WHOLE - 1, MAX_WHOLE),  # a column index; negative from the end
 }
 """Every bounded numeric setting, by field name (``scope.name`` where two settings of one name
 differ: ``recipe.block_seconds``)."""

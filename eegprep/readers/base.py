@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from eegprep.base.bounds import check_number
 from eegprep.base.errors import MAX_MESSAGE_CHARS, SourceError, UsageError, clip_message
 from eegprep.base.regular_files import NOTHING_TO_READ, special_file
 from eegprep.base.wording import noun
@@ -452,34 +453,23 @@ def code_label(value: float) -> str:
 
 
 def option_number(
-    path: str,
-    options: Mapping[str, Any],
-    key: str,
-    default: float,
-    *,
-    whole: bool = False,
-    low: float = 0.0,
-    above: bool = False,
+    path: str, options: Mapping[str, Any], key: str, default: float, *, bound: str = ""
 ) -> Any:
-    """A number option of a manifest's reader or sidecar table (``options[key]``, ``default``
-    when absent): a TOML integer or float (never ``true``, which Python reads as 1), finite, a
-    whole number when ``whole``, at least ``low`` (above it when ``above``). Each parser read
-    its numbers with ``int()`` / ``float()``: ``scale = "２"`` (a full-width 2) was 2,
-    ``scale = true`` 1, ``header_lines = 2.7`` 2 and ``duration = -4`` events that end before
+    """A number option of a manifest's reader or sidecar parser (``options[key]``, ``default``
+    when absent), checked against its row ``option.BOUND`` of :data:`eegprep.base.bounds.BOUNDS`
+    (``bound``, else ``key``) as every numeric setting is (:func:`check_number`): a TOML integer
+    for a count (never ``2.0`` or ``true``), a finite number inside the range otherwise. Each
+    parser read its numbers with ``int()`` / ``float()``: ``scale = "２"`` (a full-width 2) was
+    2, ``scale = true`` 1, ``header_lines = 2.7`` 2 and ``duration = -4`` events that end before
     they start.
 
     Raises
     ------
     SourceError
-        Anything else, naming ``path``, the option, the value and what it takes (one line).
+        Anything else, naming ``path``, the option, the value and its range (one line).
     """
-    value = options.get(key, default)
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    fits = number and math.isfinite(value) and (value > low if above else value >= low)
-    if not fits or (whole and value != int(value)):
-        kind = "a whole number" if whole else "a number"
-        bound = f"above {low:g}" if above else f"from {low:g}"
-        raise SourceError(
-            path, f"option {key} = {str(value)[:40]!r} of the manifest: expected {kind} {bound}"
-        )
-    return int(value) if whole else float(value)
+    value, row = options.get(key, default), f"option.{bound or key}"
+    try:
+        return check_number(f"manifest option {key}", value, key=row)
+    except UsageError as exc:
+        raise SourceError(path, str(exc)) from None

@@ -653,7 +653,7 @@ def _units_put_right(
     if suffix == ".set":
         return tuple(eeglab_unit(s, default_unit) for s in signals)
     if suffix in BRAINVISION_HEADERS:
-        scale = option_number(path, options, "scale", 1.0, above=True)
+        scale = option_number(path, options, "scale", 1.0)
         return brainvision_scaled(signals, raw.info["chs"], units, scale, default_unit)
     return signals
 

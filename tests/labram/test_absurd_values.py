@@ -249,23 +249,41 @@ def test_too_few_windows_for_a_batch_names_the_corpus_weights_that_thinned_them(
 
 
 @pytest.mark.parametrize(
-    ("value", "whole"),
-    [(True, False), ("\uff12", False), ("2", False), (float("nan"), False), (-4.0, False),
-     (2.7, True), (-1, True), (float("inf"), False)],
+    ("key", "value"),
+    [("scale", True), ("scale", "\uff12"), ("scale", "2"), ("duration", float("nan")),
+     ("duration", -4.0), ("header_lines", 2.7), ("header_lines", -1), ("duration", float("inf")),
+     ("header_lines", 2.0), ("n_targets", 0), ("scale", 0.0), ("scale", 1e300),
+     ("duration_tolerance_s", 10**400)],
 )  # fmt: skip
 def test_a_manifest_option_that_is_no_number_of_its_range_is_one_line(
-    value: object, whole: bool
+    key: str, value: object
 ) -> None:
     """A parser's number option was read with ``int()`` / ``float()``: ``scale = "２"`` was 2,
-    ``true`` 1, ``header_lines = 2.7`` 2, ``duration = -4`` events ending before they start."""
+    ``true`` 1, ``header_lines = 2.7`` 2, ``duration = -4`` events ending before they start.
+    Its range is its row of ``BOUNDS`` (``option.KEY``), as for every numeric setting: a count
+    takes no ``2.0``, which the parsers' own check took for 2."""
+    from eegprep.base.bounds import BOUNDS
     from eegprep.base.errors import SourceError
     from eegprep.readers.base import option_number
 
-    with pytest.raises(SourceError, match=r"option k = .* of the manifest: expected a") as err:
-        option_number("f.txt", {"k": value}, "k", 1.0, whole=whole)
+    words = BOUNDS[f"option.{key}"].words()
+    line = rf"`manifest option {key}`: expected .*; got .*[.]$"
+    with pytest.raises(SourceError, match=line) as err:
+        option_number("f.txt", {key: value}, key, 1)
     assert "\n" not in str(err.value) and "f.txt" in str(err.value)
-    assert option_number("f.txt", {"k": 3}, "k", 1.0, whole=whole) == 3
-    assert option_number("f.txt", {}, "k", 2, whole=whole) == 2
+    assert words in str(err.value)
+    assert option_number("f.txt", {key: 3}, key, 1) == 3
+    assert option_number("f.txt", {}, key, 2) == 2
+
+
+def test_a_column_option_reads_the_columns_row() -> None:
+    """Each column of ``mat_flag_columns`` is an index from either end: -1 is the last."""
+    from eegprep.base.errors import SourceError
+    from eegprep.readers.base import option_number
+
+    assert option_number("f.mat", {"columns.t": -1}, "columns.t", 0, bound="columns") == -1
+    with pytest.raises(SourceError, match=r"`manifest option columns.t`: expected an integer from"):
+        option_number("f.mat", {"columns.t": 2.0}, "columns.t", 0, bound="columns")
 
 
 def test_no_parser_reads_an_option_number_without_its_check() -> None:

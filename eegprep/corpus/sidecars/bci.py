@@ -375,12 +375,9 @@ def mat_flag_columns(sidecars: list[str], header: Header, options: dict[str, Any
     sfreq = header.signals[0].sfreq
     duration = option_number(path, options, "duration", 0.0)
     columns = {f"columns.{k}": v for k, v in dict(options.get("columns", {})).items()}
-    low = -(2**31)  # (a column from the end is negative; int() took true and 2.7 as 1 and 2)
     rises = {
         key.removeprefix("columns."): _rises(
-            _flag_column(
-                path, variable, arr, option_number(path, columns, key, 0, whole=True, low=low)
-            )
+            _flag_column(path, variable, arr, option_number(path, columns, key, 0, bound="columns"))
         )
         for key in columns
     }

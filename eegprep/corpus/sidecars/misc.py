@@ -202,9 +202,9 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     """
     path = sidecars[0]
     order_note = check_channel_order(header, options)
-    skip = option_number(path, options, "header_lines", 2, whole=True)
+    skip = option_number(path, options, "header_lines", 2)
     table = _read_table(path, skip)
-    n_targets = option_number(path, options, "n_targets", 12, whole=True, low=1)
+    n_targets = option_number(path, options, "n_targets", 12)
     if table.shape[1] < n_targets + 1:
         raise SourceError(
             path,
@@ -213,10 +213,10 @@ def mobi_joints(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     _check_joint_rows(path, skip, table[:, : n_targets + 1])
     t, values = (
         table[:, 0],
-        table[:, 1 : n_targets + 1].T * option_number(path, options, "scale", 1.0, above=True),
+        table[:, 1 : n_targets + 1].T * option_number(path, options, "scale", 1.0),
     )
     sfreq, n = header.signals[0].sfreq, header.signals[0].n_samples
-    t0 = _first_time(header.path, option_number(path, options, "eeg_header_lines", 1, whole=True))
+    t0 = _first_time(header.path, option_number(path, options, "eeg_header_lines", 1))
     out = SidecarResult(problems=[order_note] if order_note else [])
     grid = (t0 if t0 is not None else 0.0) + np.arange(n) / sfreq
     if t0 is None or grid[-1] < t[0] or grid[0] > t[-1]:
@@ -302,9 +302,7 @@ def check_channel_order(header: Header, options: dict[str, Any]) -> str | None:
     path = impedance_list(header.path, options)
     if path is None:
         return None
-    listed = _listed_channels(
-        path, option_number(path, options, "channel_header_lines", 21, whole=True)
-    )
+    listed = _listed_channels(path, option_number(path, options, "channel_header_lines", 21))
     if not listed:
         return (
             f"{shown_path(os.path.basename(path))}: no channel rows (PhysChn Name ...): the "
