@@ -321,6 +321,43 @@ def test_every_imported_distribution_is_declared() -> None:
     assert not undeclared, f"imported, not declared in pyproject.toml: {undeclared}"
 
 
+def test_the_bids_extra_declares_what_the_bids_fixture_imports() -> None:
+    """``pip install 'labram[bids]'`` brought mne-bids alone, and writing the fixture failed
+    (``pybv >= 0.7.3 is required``): mne-bids writes BrainVision with pybv, not requiring it."""
+    import ast
+    import inspect
+
+    from eegprep.testing.fixtures.misc import write_bids
+
+    project = PYPROJECT["project"]
+    extra = _declared(project["dependencies"]) | _declared(project["optional-dependencies"]["bids"])
+    owners = importlib.metadata.packages_distributions()
+    tree = ast.parse(inspect.getsource(write_bids).lstrip())
+    tops = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    tops |= {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert {"mne_bids", "pybv"} <= tops
+    missing = {t for t in tops if not _declared(owners.get(t, [t])) & extra}
+    assert not missing, f"the bids fixture imports, and the bids extra lacks: {missing}"
+
+
+@pytest.mark.parametrize("module", ["mne_bids", "pybv"])
+def test_the_bids_fixture_without_its_extra_is_one_line(
+    module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without mne-bids (or pybv) the fixture was a ModuleNotFoundError traceback."""
+    from eegprep.base.errors import UsageError
+    from eegprep.testing.fixtures import write_fixture
+
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(
+        UsageError, match=rf"{module} is not installed: pip install 'labram\[bids\]'$"
+    ):
+        write_fixture("bids", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("package", ["eegprep", "labram"])
 def test_python_m_runs_the_command(package: str, tmp_path: Path) -> None:
     """``python -m eegprep`` / ``python -m labram`` (a virtual environment used without
