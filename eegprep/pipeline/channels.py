@@ -87,6 +87,18 @@ _OTHER_UNITS = frozenset(
 docs name among units that are no voltage, and a vital sign's): taken off the label like a
 voltage, so that ``Fp1 (degC)`` is the site, its unit named by the ingest's warning."""
 
+MARKER_LABEL = (
+    r"^(?:STI|STIM|STATUS|TRIG|TRIGGER|DI|DIN|SYNC|EVENT|MARK|MARKER|MK)(?:[\s_-]?\d+)?$"
+    r"|^(?:TRIG|EVENT|MARK|MK)\w*$"
+)
+"""The rule that makes a label a stimulus, trigger or marker channel (the normalised label:
+upper case, padding, prefix and reference suffix gone): a name real systems write, alone or
+with a number after it, a blank, ``_`` or ``-`` between (``STI 014``, ``STI014``, ``STIM``,
+``Status``, ``Status1``, ``TRIGGER``, ``Trig 1``, EGI's ``DI``, ``DIN``, ``DIN1``..``DIN8``,
+``Sync``, ``Event``, ``Marker``), or a word starting ``TRIG``, ``EVENT``, ``MARK`` or ``MK``
+(``MkIdx``, ``Markers``). No 10-20/10-10 site matches it; such a channel is non-EEG
+(``marker``), never stored, whatever reader gave it."""
+
 # Non-EEG signals seen in the corpora (TUH, Siena, BioSemi, NeuroScan, BrainVision, ...).
 # Matched against the normalised label; a match anywhere in a token counts.
 _NON_EEG_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -99,7 +111,7 @@ _NON_EEG_PATTERNS: tuple[tuple[str, str], ...] = (
     ("respiration", r"RESP|ABDOMEN|THORAX|^AIRFLOW|^SNORE"),
     ("cardiac", r"PULSE|^HR$|^SPO2$|^SAO2$|^PLETH|^BVP$|^BP$"),
     ("skin", r"^GSR|^EDA$|^TEMP"),
-    ("marker", r"^(?:MK|TRIG\w*|STATUS|STI\s?\d*|EVENT\w*|MARK\w*|TRIGGER)$"),
+    ("marker", MARKER_LABEL),
     ("annotation", r"ANNOTATION"),
     ("dc", r"^DC\d+"),
     ("motion", r"^ACC|^GYRO|^POSITION"),
