@@ -244,7 +244,7 @@ def open_preprocessed(
         task = _task(manifest, path, recipe, part)
         groups = rate_groups(header, mapping)
         mapping, groups, slow = check_band(task, path, header, mapping, groups)
-        mapping, groups, said = sidecar_channels(task, path, header, mapping, groups)
+        header, mapping, groups, said = sidecar_channels(task, path, header, mapping, groups)
         mapping, sites = one_per_site(header, mapping, manifest)  # (the first not left out)
         groups, said = rate_groups(header, mapping), said + sites
         n_out = output_length(task, path, header, groups)

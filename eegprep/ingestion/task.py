@@ -44,6 +44,7 @@ from eegprep.ingestion.labels import identity_fields, recording_labels, stored_t
 from eegprep.ingestion.racy_stamps import changed_in_tick, digests_if_racy
 from eegprep.ingestion.recording_checks import channel_status, judge_quality
 from eegprep.ingestion.sidecar_memory import sidecar_bytes
+from eegprep.ingestion.sidecar_units import sidecar_units
 from eegprep.ingestion.source_channels import (
     MANIFEST_DOC,
     RateGroup,
@@ -276,7 +277,8 @@ def _opened(task: IngestTask, path: str) -> tuple[_Source, RecordingRecord, list
     warnings += slow
     sidecar = _sidecar(task, path, header)
     mapping, groups = channel_status(path, header, mapping, groups, sidecar)
-    warnings += sidecar.problems
+    header, units = sidecar_units(path, m, task.item.part, header, mapping, sidecar)
+    warnings += sidecar.problems + units
     mapping, said = one_per_site(header, mapping, m)  # (the first copy of a site not left out)
     groups = rate_groups(header, mapping)
     warnings += said
@@ -605,15 +607,18 @@ def _sidecar(
 
 def sidecar_channels(
     task: IngestTask, path: str, header: Header, mapping: ChannelMapping, groups: list[RateGroup]
-) -> tuple[ChannelMapping, list[RateGroup], list[str]]:
-    """The channels an ingest keeps once the manifest's sidecar is read (a BIDS
-    ``channels.tsv``'s bad and non-EEG channels left out: :func:`_channel_status`), their rate
-    groups and the sidecar's report lines, for a command that reads a file without its labels
-    (``labram predict``): the sidecar found and parsed as an ingest does, none found no error.
+) -> tuple[Header, ChannelMapping, list[RateGroup], list[str]]:
+    """The header with the sidecar's units where the file states none
+    (:func:`~eegprep.ingestion.sidecar_units.sidecar_units`), the channels an ingest keeps
+    once the manifest's sidecar is read (a BIDS ``channels.tsv``'s bad and non-EEG channels
+    left out: :func:`_channel_status`), their rate groups and the sidecar's report lines, for
+    a command that reads a file without its labels (``labram predict``): the sidecar found
+    and parsed as an ingest does, none found no error.
     """
     sidecar = _sidecar(task, path, header, required=False)
     mapping, groups = channel_status(path, header, mapping, groups, sidecar)
-    return mapping, groups, sidecar.problems
+    header, units = sidecar_units(path, task.manifest, task.item.part, header, mapping, sidecar)
+    return header, mapping, groups, sidecar.problems + units
 
 
 def effective_recipe(task: IngestTask) -> Recipe:

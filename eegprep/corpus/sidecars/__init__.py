@@ -59,6 +59,13 @@ class SidecarResult:
         status description)`` as in a BIDS ``channels.tsv`` (``"EEG"``, ``"bad"``, ...; ``""``
         where it says nothing). The ingest leaves out a channel typed other than EEG, or marked
         bad, and lists it in ``dropped_channels`` with the reason.
+    units : dict of str to str
+        The unit a sidecar gives each channel, as written (a BIDS ``channels.tsv``'s ``units``:
+        ``uV``, ``µV``, ``mV``, ``V``; no entry where it says ``n/a`` or nothing). The data
+        file's own unit wins; a channel whose file states none takes it
+        (:mod:`eegprep.ingestion.sidecar_units`).
+    units_file : str
+        The base name of the file :attr:`units` come from, for the report's lines.
     on_samples : bool
         The events are timed on the samples the reader gives, as the header's annotations they
         were taken from are, and the targets sampled there (on the header's samples, not its
@@ -70,6 +77,8 @@ class SidecarResult:
     targets: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     channels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    units_file: str = ""
     on_samples: bool = False
 
 

@@ -372,13 +372,18 @@ def bids_events(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     Events (``onset``, ``duration``, ``trial_type``/``value``, ``sample``:
     :func:`_bids_event_rows`), timed as the data file's own time counts (:func:`_sample_rate`).
     The channels table gives each channel's ``type`` and ``status``
-    (:attr:`SidecarResult.channels`).
+    (:attr:`SidecarResult.channels`) and its ``units`` (:attr:`SidecarResult.units`).
     """
     out = SidecarResult()
     rate = _sample_rate(header)
     for path in sidecars:
         if path.endswith("_channels.tsv"):
-            out.channels.update(bids_channels(path))
+            table = _bids_channel_rows(path)
+            out.channels.update(_channel_status(table))
+            out.units.update(
+                {_cell(r, "name"): _cell(r, "units") for r in table if _cell(r, "units")}
+            )
+            out.units_file = os.path.basename(path)
         else:
             rows, problems = _bids_event_rows(path, rate)
             out.events += rows
@@ -520,6 +525,24 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
     column is an error naming the file, as is a row of more or fewer cells than its header
     (a cut row lost its ``status``: a bad channel kept), naming the line.
     """
+    return _channel_status(_bids_channel_rows(path))
+
+
+def _channel_status(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str, str]]:
+    """:func:`bids_channels`' mapping, from the table's rows."""
+    return {
+        _cell(row, "name"): (
+            _cell(row, "type").upper(),
+            _cell(row, "status").lower(),
+            _cell(row, "status_description"),
+        )
+        for row in rows
+        if _cell(row, "name")
+    }
+
+
+def _bids_channel_rows(path: str) -> list[dict[str, Any]]:
+    """The rows of a BIDS ``channels.tsv``, checked as :func:`bids_channels` says."""
     import csv
 
     rows = []
@@ -536,13 +559,4 @@ def bids_channels(path: str) -> dict[str, tuple[str, str, str]]:
             f": {headless}; BIDS starts the table with a row naming its columns" if headless else ""
         )
         raise SourceError(path, f"channels.tsv has no 'name' column (BIDS requires one){hint}")
-
-    return {
-        _cell(row, "name"): (
-            _cell(row, "type").upper(),
-            _cell(row, "status").lower(),
-            _cell(row, "status_description"),
-        )
-        for row in rows
-        if _cell(row, "name")
-    }
+    return rows
