@@ -115,11 +115,18 @@ MAX_DOWN = 100_000
 """The largest denominator of a resampling ratio ``up/down`` (the polyphase filter's phases)."""
 
 
+MAX_RATE_ERROR = 1e-6
+"""The largest relative error (1 ppm) of the rate a ratio ``up/down`` with ``down`` at most
+:data:`MAX_DOWN` implies, where no ratio is exact to 1e-6 Hz: a rate measured from time stamps
+(999.9999 Hz) is resampled by the nearest such ratio (1/5), its samples' times off by at most
+3.6 ms an hour, far less than an amplifier's own clock (20-100 ppm; docs/preprocessing.md)."""
+
+
 class RateRatioError(EegprepError, ValueError):
     """A source rate with no ratio ``up/down`` (``down`` at most :data:`MAX_DOWN`) to the
-    recipe's rate: its samples cannot be resampled. A ``ValueError`` (it was one), and an
-    :class:`~eegprep.base.errors.EegprepError`: the recording's one line says it, where it was
-    an internal error."""
+    recipe's rate within :data:`MAX_RATE_ERROR`: its samples cannot be resampled. A
+    ``ValueError`` (it was one), and an :class:`~eegprep.base.errors.EegprepError`: the
+    recording's one line says it, where it was an internal error."""
 
 
 def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
@@ -129,6 +136,8 @@ def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
     a file at 204.8 Hz (2048 Hz / 10) was an internal error in every command. Where neither
     has one, a float32 rate is the fraction of smallest denominator it rounds from
     (:func:`_float32_fraction`): 5000/3 Hz, 1666.6666259765625 Hz as a float32, was refused.
+    Where none is exact, the nearest ratio within :data:`MAX_RATE_ERROR` of the rate
+    (:func:`_nearest_ratio`): 999.9999 Hz, refused before, is resampled by 1/5 (0.1 ppm off).
 
     Raises
     ------
@@ -145,11 +154,28 @@ def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
         exact = Fraction(sfreq).limit_denominator() / _float32_fraction(sfreq_in)
         if exact.denominator <= MAX_DOWN:
             return exact.numerator, exact.denominator
+    ratio, off = _nearest_ratio(sfreq_in, sfreq)
+    if off <= MAX_RATE_ERROR:
+        return ratio.numerator, ratio.denominator
+    nearest = f" (the nearest, {ratio}, is {off * 1e6:.3g} ppm off)" if math.isfinite(off) else ""
     raise RateRatioError(
         f"source rate {sfreq_in!r} Hz has no ratio up/down (down at most {MAX_DOWN:,}) to the "
-        f"recipe's {sfreq:g} Hz: its samples cannot be resampled; resample the file to a "
-        "rate of a few digits (e.g. 250 or 256 Hz) first"
+        f"recipe's {sfreq:g} Hz within {MAX_RATE_ERROR * 1e6:g} ppm{nearest}: its samples "
+        "cannot be resampled; resample the file to a rate of a few digits (e.g. 250 or 256 Hz) "
+        "first"
     )
+
+
+def _nearest_ratio(sfreq_in: float, sfreq: float) -> tuple[Fraction, float]:
+    """The ratio ``up/down``, ``down`` at most :data:`MAX_DOWN`, nearest ``sfreq / sfreq_in``
+    (Hz / Hz), and how far the rate it implies, ``sfreq * down / up``, is from ``sfreq_in``
+    (relative; ``inf`` for a rate that is not finite and above 0, or no ratio above 0)."""
+    if not (math.isfinite(sfreq_in) and sfreq_in > 0):
+        return Fraction(0), math.inf
+    ratio = Fraction(sfreq / sfreq_in).limit_denominator(MAX_DOWN)
+    if ratio == 0:
+        return ratio, math.inf
+    return ratio, abs(float(ratio) * sfreq_in / sfreq - 1)
 
 
 def _float32_fraction(value: float) -> Fraction:
