@@ -52,7 +52,7 @@ from eegprep.ingestion.source_channels import (
     one_per_site,
     rate_groups,
 )
-from eegprep.pipeline import qc, stretches
+from eegprep.pipeline import preprocess, qc, stretches
 from eegprep.pipeline.channels import ChannelMapping, shown_label
 from eegprep.pipeline.fir import auto_h_trans
 from eegprep.pipeline.recipe import Recipe
@@ -275,6 +275,8 @@ def _opened(task: IngestTask, path: str) -> tuple[_Source, RecordingRecord, list
     header, mapping, warnings = candidate_channels(path, m, task.item.part)
     mapping, groups, slow = check_band(task, path, header, mapping, rate_groups(header, mapping))
     warnings += slow
+    out = effective_recipe(task).sfreq  # (a rate resampled by a ratio that is not exact: said)
+    warnings += [n for g in groups if (n := preprocess.near_ratio_note(g[0], out, g[2] / g[0]))]
     sidecar = _sidecar(task, path, header)
     mapping, groups = channel_status(path, header, mapping, groups, sidecar)
     header, units = sidecar_units(path, m, task.item.part, header, mapping, sidecar)

@@ -143,6 +143,24 @@ def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
     ------
     RateRatioError
         None of them has one."""
+    exact = _exact_ratio(sfreq_in, sfreq)
+    if exact is not None:
+        return exact
+    ratio, off = _nearest_ratio(sfreq_in, sfreq)
+    if off <= MAX_RATE_ERROR:
+        return ratio.numerator, ratio.denominator
+    nearest = f" (the nearest, {ratio}, is {off * 1e6:.3g} ppm off)" if math.isfinite(off) else ""
+    raise RateRatioError(
+        f"source rate {sfreq_in!r} Hz has no ratio up/down (down at most {MAX_DOWN:,}) to the "
+        f"recipe's {sfreq:g} Hz within {MAX_RATE_ERROR * 1e6:g} ppm{nearest}: its samples "
+        "cannot be resampled; resample the file to a rate of a few digits (e.g. 250 or 256 Hz) "
+        "first"
+    )
+
+
+def _exact_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int] | None:
+    """The ratio :func:`resampling_ratio` gives ``sfreq_in`` (Hz) where it is exact (to 1e-6
+    Hz, of the rate or of the float32 it is); None where only a nearest one would do."""
     rates = [sfreq_in]
     if float(np.float32(sfreq_in)) == sfreq_in:
         rates.append(float(str(np.float32(sfreq_in))))
@@ -154,15 +172,22 @@ def resampling_ratio(sfreq_in: float, sfreq: float) -> tuple[int, int]:
         exact = Fraction(sfreq).limit_denominator() / _float32_fraction(sfreq_in)
         if exact.denominator <= MAX_DOWN:
             return exact.numerator, exact.denominator
-    ratio, off = _nearest_ratio(sfreq_in, sfreq)
-    if off <= MAX_RATE_ERROR:
-        return ratio.numerator, ratio.denominator
-    nearest = f" (the nearest, {ratio}, is {off * 1e6:.3g} ppm off)" if math.isfinite(off) else ""
-    raise RateRatioError(
-        f"source rate {sfreq_in!r} Hz has no ratio up/down (down at most {MAX_DOWN:,}) to the "
-        f"recipe's {sfreq:g} Hz within {MAX_RATE_ERROR * 1e6:g} ppm{nearest}: its samples "
-        "cannot be resampled; resample the file to a rate of a few digits (e.g. 250 or 256 Hz) "
-        "first"
+    return None
+
+
+def near_ratio_note(sfreq_in: float, sfreq: float, seconds: float) -> str | None:
+    """The warning for a recording of ``seconds`` s at ``sfreq_in`` Hz that is resampled to
+    ``sfreq`` Hz by the nearest ratio (:func:`_nearest_ratio`), not an exact one: the ratio,
+    how many ppm it is off and how far the last sample's time is off (ms); None where the
+    ratio is exact. A rate with no ratio at all raises as :func:`resampling_ratio` does."""
+    if _exact_ratio(sfreq_in, sfreq) is not None:
+        return None
+    up, down = resampling_ratio(sfreq_in, sfreq)
+    off = abs(sfreq * down / up / sfreq_in - 1)
+    return (
+        f"source rate {sfreq_in!r} Hz resampled by {up}/{down}, the nearest ratio with down at "
+        f"most {MAX_DOWN:,} to the recipe's {sfreq:g} Hz, {off * 1e6:.2g} ppm off: the last "
+        f"sample's time is off by {off * seconds * 1e3:.2g} ms"
     )
 
 

@@ -127,6 +127,9 @@ def test_a_file_at_999_9999_hz_is_stored_on_its_time_axis(tmp_path: Path, reader
     rate = rec.record.orig_sfreq
     assert rate == rates[reader]
     assert rec.n_samples == round(n_in * 200 / rate)
+    (note,) = [w for lines in rep.warnings.values() for w in lines if "nearest ratio" in w]
+    assert note.startswith(f"source rate {rate!r} Hz resampled by 1/5, the nearest ratio "), note
+    assert "ppm off: the last sample's time is off by 0.0" in note and note.endswith(" ms"), note
     rows = [[c.upper() for c in rec.channels].index(name) for name in ("FZ", "CZ")]
     y = store.read(rec.id)[rows]
     keep = slice(20 * 200, rec.n_samples - 20 * 200)  # away from the edges' filter ringing
@@ -146,3 +149,24 @@ def test_an_edf_further_off_is_one_line(tmp_path: Path) -> None:
     (line,) = rep.failed
     assert line.startswith("a.edf: source rate 999.998") and "within 1 ppm" in line, line
     assert "\n" not in line and "internal error" not in line
+
+
+@pytest.mark.parametrize(
+    ("rate", "note"),
+    [
+        (250.0, None),
+        (float(np.float32(204.8)), None),
+        (5000 / 3, None),
+        (
+            999.9999,
+            "source rate 999.9999 Hz resampled by 1/5, the nearest ratio with down at most "
+            "100,000 to the recipe's 200 Hz, 0.1 ppm off: the last sample's time is off by 0.36 "
+            "ms",
+        ),
+    ],
+)
+def test_only_a_ratio_that_is_not_exact_is_told(rate: float, note: str | None) -> None:
+    """The warning an ingest gives a recording of an hour at ``rate``."""
+    from eegprep.pipeline.preprocess import near_ratio_note
+
+    assert near_ratio_note(rate, 200.0, 3600.0) == note
