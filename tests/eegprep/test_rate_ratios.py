@@ -46,13 +46,17 @@ def _fif(folder: Path, name: str, sfreq: float, *, repeats: int = 1) -> Path:
     return folder / name
 
 
-def test_a_fif_at_204_8_hz_is_stored_and_predicted_alike(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("rate", "repeats"), [(204.8, 1), (999.9999, 5)])  # (43 s each)
+def test_a_fif_at_204_8_hz_is_stored_and_predicted_alike(
+    tmp_path: Path, rate: float, repeats: int
+) -> None:
+    """And one at 999.9999 Hz, resampled by its nearest ratio (1/5), alike in both too."""
     from labram.stages.predict import predict_files
     from tests.labram.test_predict_formats_equal_store import _classifier, _stored
 
     src = tmp_path / "src"
     src.mkdir()
-    path = _fif(src, "a_raw.fif", 204.8)
+    path = _fif(src, "a_raw.fif", rate, repeats=repeats)
     ckpt = _classifier(tmp_path / "best.pt")
     stored = _stored(src, "folder", ckpt, tmp_path)["a_raw.fif"]
     res = predict_files([path], ckpt, corpus="folder", mains=50.0, device="cpu")
