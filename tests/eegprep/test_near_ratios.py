@@ -91,6 +91,19 @@ def _csv(src: Path, rate: float, n: int) -> Path:
     return src / "a.csv"
 
 
+def _mat(src: Path, rate: float, n: int) -> Path:
+    """A MAT v5 file with its rate in a variable, ``fs``, and its manifest (as ``_csv``)."""
+    import scipy.io
+
+    from tests.eegprep.test_common_reference import _mat_manifest
+
+    (src.parent / "tables.toml").write_text(_mat_manifest(src.parent).read_text())
+    labels = np.array(["Fz", "Cz"], dtype=object)
+    data = _tones(np.arange(n) / rate)
+    scipy.io.savemat(src / "a.mat", {"data": data, "label": labels, "fs": rate})
+    return src / "a.mat"
+
+
 def _ingest(src: Path, out: Path):  # type: ignore[no-untyped-def]
     from eegprep.ingestion.driver import IngestConfig, ingest
 
@@ -103,10 +116,11 @@ def _ingest(src: Path, out: Path):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize("reader", ["fif", "edf", "csv"])
+@pytest.mark.parametrize("reader", ["fif", "edf", "csv", "mat"])
 def test_a_file_at_999_9999_hz_is_stored_on_its_time_axis(tmp_path: Path, reader: str) -> None:
     """FIF (MNE's reader; 999.9999 Hz as a float32), EDF (eegprep's own: 2000 samples a
-    2.000001 s record, 999.9995 Hz) and CSV (the manifest's ``sfreq = 999.9999``): the store
+    2.000001 s record, 999.9995 Hz), CSV (the manifest's ``sfreq = 999.9999``) and MAT (a
+    variable's): the store
     holds the tones at ``k / 200`` s, as MNE's FFT resampling of the same samples gives them."""
     from mne.filter import resample
 
@@ -115,17 +129,17 @@ def test_a_file_at_999_9999_hz_is_stored_on_its_time_axis(tmp_path: Path, reader
     src = tmp_path / "src"
     src.mkdir()
     n_in = 60_000
-    rates = {"fif": float(np.float32(999.9999)), "edf": 2000 / 2.000001, "csv": 999.9999}
+    rates = {"fif": float(np.float32(999.9999)), "edf": 2000 / 2.000001}
     if reader == "edf":
         _edf(src, 2000, 2.000001, n_in)
     else:
-        (_fif if reader == "fif" else _csv)(src, 999.9999, n_in)
+        {"fif": _fif, "csv": _csv, "mat": _mat}[reader](src, 999.9999, n_in)
     rep = _ingest(src, tmp_path / "s.zarr")
     assert rep.failed == [], rep.failed
     store = open_store(tmp_path / "s.zarr")
     (rec,) = store.recordings
     rate = rec.record.orig_sfreq
-    assert rate == rates[reader]
+    assert rate == rates.get(reader, 999.9999)
     assert rec.n_samples == round(n_in * 200 / rate)
     (note,) = [w for lines in rep.warnings.values() for w in lines if "nearest ratio" in w]
     assert note.startswith(f"source rate {rate!r} Hz resampled by 1/5, the nearest ratio "), note
