@@ -26,6 +26,7 @@ that finds a segment deleted under it (compaction) lists again.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -370,7 +371,7 @@ def _read_once(
     names = _segments(loc)
     start, blobs = _newest_base(loc, names)  # everything before it is superseded
     records: dict[str, Any] = {}
-    problems: list[str] = _lost_start(names, blobs)
+    problems: list[str] = _lost_start(names, blobs) + _lost_later(names[start:])
     ordered = True  # a base alone is written sorted: no need to sort it again
     for name in names[start:]:
         blob = blobs.get(name) or _segment_bytes(loc, name)
@@ -426,6 +427,23 @@ def _lost_start(names: list[str], blobs: dict[str, bytes]) -> list[str]:
     return [
         f"{'/'.join(INDEX_DIR)}/{BASE_NAME} missing: the index starts at {names[0]}, which is no "
         "base segment (what the segments before it listed is lost)"
+    ]
+
+
+def _lost_later(names: list[str]) -> list[str]:
+    """A line per segment missing between the newest base and the last segment (``names``,
+    from the base on): each commit writes the next number after the last one, and a compaction
+    writes its base after every segment, so an index eegprep writes has no gap from its newest
+    base on. A gap is a later segment deleted: read without it, the index would give the
+    versions its records replaced, and list what its deletion marks removed (stale data)."""
+    seqs = [int(n[:-6]) for n in names if n[:-6].isascii() and n[:-6].isdigit()]
+    return [
+        f"{'/'.join(INDEX_DIR)}/{before + 1:010d}.jsonl"
+        + (f" to {after - 1:010d}.jsonl" if after - before > 2 else "")
+        + f" missing: the index goes on at {after:010d}.jsonl (what it listed is lost: read "
+        "without it, the index would be an older one)"
+        for before, after in itertools.pairwise(seqs)
+        if after > before + 1
     ]
 
 
