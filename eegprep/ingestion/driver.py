@@ -151,7 +151,7 @@ def ingest(
     report.unmatched = [f"{shown_path(rel)}: {why}" for rel, why in found.unmatched]
     cfg = options.store_encoding(cfg, loc)
     try:
-        with StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced) as writer:
+        with _writer(out, cfg) as writer:
             seen = SeenFiles.load(writer.loc)
             try:
                 _repair_bookkeeping(writer, cfg, report)
@@ -173,13 +173,19 @@ def ingest(
     return report
 
 
+def _writer(out: str | os.PathLike[str], cfg: IngestConfig) -> StoreWriter:
+    """The ingest's store writer (``--repair`` writes a damaged root again: it is told)."""
+    return StoreWriter(out, cfg.recipe, keep_replaced=cfg.keep_replaced, repair=cfg.repair)
+
+
 def _repair_bookkeeping(writer: StoreWriter, cfg: IngestConfig, report: IngestReport) -> None:
     """Write again the damaged group documents that hold no recording and set damaged ingest
     reports aside (``--repair``; without it one line says what it would do): each a line under
     :data:`~eegprep.store.group_repair.METADATA` in ``report``."""
     from eegprep.store.group_repair import METADATA, repair_bookkeeping
 
-    lines = repair_bookkeeping(writer.loc, repair=cfg.repair)
+    lines = [writer.root_repaired] if writer.root_repaired else []
+    lines += repair_bookkeeping(writer.loc, repair=cfg.repair)
     if lines:
         report.warnings.setdefault(METADATA, []).extend(lines)
 

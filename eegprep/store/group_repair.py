@@ -49,7 +49,7 @@ def repair_bookkeeping(loc: Location, *, repair: bool) -> list[str]:
         if problem is None:
             continue
         where = "/".join((*parts, "zarr.json"))
-        what = _no_file(loc, (*parts, "zarr.json"))
+        what = no_file(loc, (*parts, "zarr.json"))
         if what:
             lines.append(f"{where}: {what} in place of the group's document: {_LEFT}")
         elif not repair:
@@ -82,7 +82,7 @@ def _reports(loc: Location, repair: bool, pending: list[str]) -> list[str]:
         if problem is None:
             continue
         where = "/".join((*REPORTS, name))
-        what = _no_file(loc, (*REPORTS, name))
+        what = no_file(loc, (*REPORTS, name))
         if what:
             lines.append(f"{where}: {what} in place of an ingest report: left alone")
         elif not repair:
@@ -107,7 +107,7 @@ def _aside_name(loc: Location, name: str) -> str:
     return aside
 
 
-def _no_file(loc: Location, parts: tuple[str, ...]) -> str | None:
+def no_file(loc: Location, parts: tuple[str, ...]) -> str | None:
     """What lies at ``parts`` when it is there and no regular file (``a folder``, ``a FIFO``,
     ``a symbolic link``, ``no regular file``); None when it is a file or missing."""
     path = loc.path(*parts)

@@ -49,6 +49,7 @@ from eegprep.store.validate_bookkeeping import (
     same_source_problems,
     unlisted_groups,
 )
+from eegprep.store.validate_mends import with_mends
 from eegprep.store.validate_recording import (
     BLOCK,
     MAX_LINES,
@@ -157,6 +158,7 @@ def check_store(url: str) -> Validation:
             empty.append(group)
     notes += no_record_notes(empty, retired=True)
     loc.stop_if_refused()
+    problems = with_mends(loc, problems, records)
     return Validation(len(records), n_retired, problems, notes)
 
 

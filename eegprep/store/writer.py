@@ -83,9 +83,9 @@ from eegprep.store.retired_list import (
 from eegprep.store.root_attrs import (
     FORMAT,
     FORMAT_VERSION,
-    read_root_attrs,
     unfinished_creation,
 )
+from eegprep.store.root_repair import opened_root
 from eegprep.store.shards import CHUNK_SECONDS, SHARD_CHUNKS
 
 STAGING = ("_eegprep", "staging")
@@ -142,8 +142,11 @@ class StoreWriter:
         recipe: Recipe,
         *,
         keep_replaced: float = KEEP_REPLACED_SECONDS,
+        repair: bool = False,
     ) -> None:
         self.loc = Location.parse(url)
+        self.repair = repair  # a damaged root written again (eegprep.store.root_repair)
+        self.root_repaired: str | None = None  # its line
         self.recipe = recipe
         self.keep_replaced = keep_replaced
         self.index_problems: list[str] = []
@@ -181,7 +184,7 @@ class StoreWriter:
     def _open(self) -> None:
         for parts in (("_eegprep",), STAGING, INDEX_DIR, ("recordings",)):
             self._check_inside("/".join(parts))
-        attrs = None if unfinished_creation(self.loc) else read_root_attrs(self.loc)
+        attrs = None if unfinished_creation(self.loc) else opened_root(self, root_attrs)
         if attrs is None:
             if self.loc.local:
                 os.makedirs(self.loc.root, exist_ok=True)
@@ -195,7 +198,8 @@ class StoreWriter:
                     f"{self.recipe.hash()} ({_describe(self.recipe.to_dict())}): use the same "
                     "options or a new --out"
                 )
-            self._lock()
+            if not self._locked:  # (a root written again: locked first)
+                self._lock()
         for name in self.loc.list(*STAGING):  # what a killed run left: never listed, remove
             self.loc.remove(*STAGING, name)
         self._sweep_temporaries()

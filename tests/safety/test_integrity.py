@@ -641,7 +641,8 @@ def test_metadata_no_checksum_covers_is_checked_against_the_record(
 
     root = out / "zarr.json"
     _edit_json(root, lambda d: d["attributes"].update(sfreq=220.0))
-    assert "zarr.json: damaged (sfreq 220.0 is not the recipe's 200.0)" in validate(str(out))[1]
+    sfreq = "zarr.json: damaged (sfreq 220.0 is not the recipe's 200.0)"
+    assert any(p.startswith(sfreq) for p in validate(str(out))[1])  # (ends: --repair mends it)
     _edit_json(root, lambda d: d["attributes"].update(sfreq=200.0))
     _edit_json(root, lambda d: d["attributes"]["recipe"].update(l_freq=0.0))
     assert any("its recipe hashes to" in p for p in validate(str(out))[1])
