@@ -1,10 +1,12 @@
 """Which of ``eegprep validate``'s problem lines ``eegprep ingest --repair`` mends, said on
 the line itself (:data:`MENDS`), and only those: the root ``zarr.json`` written again from the
 recipe its recordings state (:mod:`eegprep.store.root_repair`), a group document that holds
-no recording written again (:mod:`eegprep.store.group_repair`: not where a folder, FIFO or
-link is in its place), and an index segment emptied or lost (the ingest lists the recordings
-it listed again from their complete groups). Each is checked by a test that damages a store,
-runs ``validate``, ``--repair``, and ``validate`` again (``tests/safety/test_validate_mends.py``).
+no recording written again and a damaged ingest report set aside
+(:mod:`eegprep.store.group_repair`: not where a folder, FIFO or link is in its place), an index
+segment emptied or lost, or a line of one that is no JSON (the ingest lists the recordings they
+listed again from their complete groups), and a stale fields file (written again). Each is
+checked by a test that damages a store, runs ``validate``, ``--repair``, and ``validate`` again
+(``tests/safety/test_validate_mends.py``).
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ MENDS = " (`eegprep ingest ... --repair` mends this)"
 
 _INDEX_MENDED = re.compile(
     re.escape("/".join(INDEX_DIR))
-    + r"/[0-9]{10}\.jsonl(: empty |( to [0-9]{10}\.jsonl)? missing: )"
+    + r"/[0-9]{10}\.(jsonl(: empty |( to [0-9]{10}\.jsonl)? missing: "
+    + r"| line [0-9]+: not valid JSON )|fields: does not match )"
 )
-"""An index segment emptied, or missing (between others, or the base before them)."""
+"""An index segment emptied, or missing (between others, or the base before them), a line of
+one that is no JSON (its recording listed again from its group), a fields file that does not
+match its base (the ingest's compaction writes it again)."""
+
+_REPORT = re.compile(r"(_eegprep/reports/[^ /]+): damaged ingest report ")
+"""A damaged ingest report, which ``--repair`` sets aside (not a folder or FIFO there)."""
 
 
 def with_mends(loc: Location, problems: list[str], records: dict[str, dict[str, Any]]) -> list[str]:
@@ -43,6 +51,13 @@ def with_mends(loc: Location, problems: list[str], records: dict[str, dict[str, 
         if (root and p.startswith("zarr.json: damaged"))
         or p.startswith(docs)
         or _INDEX_MENDED.match(p)
+        or _report_set_aside(loc, p)
         else p
         for p in problems
     ]
+
+
+def _report_set_aside(loc: Location, line: str) -> bool:
+    """Whether ``line`` names a damaged ingest report that ``--repair`` sets aside: a file."""
+    found = _REPORT.match(line)
+    return found is not None and no_file(loc, tuple(found.group(1).split("/"))) is None

@@ -48,6 +48,12 @@ def _damage(path: Path, how: str) -> None:
         path.write_bytes(path.read_bytes()[:20])
     elif how == "emptied":
         path.write_bytes(b"")
+    elif how == "no JSON line":
+        path.write_bytes(b"{garbage\n" + path.read_bytes())
+    elif how == "bit flipped":
+        blob = bytearray(path.read_bytes())
+        blob[10] ^= 1
+        path.write_bytes(bytes(blob))
     elif how == "deleted":
         path.unlink()
     else:  # a folder holding a user's file
@@ -74,6 +80,9 @@ MENDED = [
     (INDEX + "0000000001.jsonl", "deleted"),
     (INDEX + "0000000002.jsonl", "deleted"),
     (INDEX + "0000000003.jsonl", "emptied"),
+    (INDEX + "0000000002.jsonl", "no JSON line"),
+    (INDEX + "0000000001.fields", "bit flipped"),
+    ("_eegprep/reports/", "zero-filled"),  # (the first report)
 ]
 
 
@@ -84,6 +93,8 @@ def test_a_line_that_says_repair_mends_it_is_mended(
     out = tmp_path / "s.zarr"
     shutil.copytree(built / "s.zarr", out)
     want = _samples(out)
+    if rel.endswith("/"):
+        rel += sorted(p.name for p in (out / rel).iterdir())[0]
     _damage(out / rel, how)
     status, problems = _problems(out)
     named = [p for p in problems if p.startswith(rel)]
