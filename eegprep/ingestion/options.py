@@ -374,7 +374,7 @@ def store_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
     try:
         attrs = read_root_attrs(loc)
     except (EegprepError, OSError):  # not a store, unreadable: the writer says so
-        return cfg
+        return _stated_encoding(cfg, loc) if cfg.repair else cfg
     stored = attrs.get("recipe") if attrs else None
     if attrs is None or not isinstance(stored, dict) or stored.get("encoding") in (None, "auto"):
         return cfg
@@ -383,6 +383,20 @@ def store_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
     except EegprepError:  # an encoding this version does not know: the writer refuses it
         return cfg
     return replace(cfg, recipe=adopted) if adopted.hash() == attrs["recipe_hash"] else cfg
+
+
+def _stated_encoding(cfg: IngestConfig, loc: Location) -> IngestConfig:
+    """``cfg`` with the encoding whose recipe hash the store's records state, for a repair of
+    a store whose root cannot be read (:mod:`eegprep.store.root_repair` writes it again)."""
+    from dataclasses import replace
+
+    from eegprep.store.root_repair import stated_recipe
+
+    try:
+        found = stated_recipe(loc, cfg.recipe)
+    except (EegprepError, OSError):  # (an index that cannot be read: the writer says so)
+        return cfg
+    return cfg if found is None else replace(cfg, recipe=found)
 
 
 def check_apart(loc: Location, folder: os.PathLike[str] | str) -> None:

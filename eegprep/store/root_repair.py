@@ -124,14 +124,10 @@ def _store_recipe(loc: Location, recipe: Recipe) -> Recipe:
     """``recipe``, or it in the encoding the store's recordings state (an ``auto`` ingest into
     a store written in another), when its hash is the one every listed recording states;
     else one line saying what to do."""
-    records, _problems = read_index_checked(loc)
-    hashes = {r.get("recipe_hash") for r in records.values()} - {None}
-    tries = [recipe]
-    if recipe.encoding == "auto":
-        tries += [recipe.with_(encoding=e) for e in ENCODINGS if e != "auto"]
-    for candidate in tries:
-        if hashes == {candidate.hash()}:
-            return candidate
+    hashes = _stated_hashes(loc)
+    found = stated_recipe(loc, recipe, hashes)
+    if found is not None:
+        return found
     where = f"{loc.shown(loc.path(ROOT))}: the root zarr.json is damaged and"
     if not hashes:
         raise StoreFormatError(
@@ -143,6 +139,23 @@ def _store_recipe(loc: Location, recipe: Recipe) -> Recipe:
         f"{where} its recordings state recipe {stated}, not this ingest's {recipe.hash()}: run "
         "`eegprep ingest ... --repair` with the options the store was written with"
     )
+
+
+def _stated_hashes(loc: Location) -> set[str]:
+    """The recipe hashes the store's listed records state."""
+    records, _problems = read_index_checked(loc)
+    return {str(h) for h in (r.get("recipe_hash") for r in records.values()) if h is not None}
+
+
+def stated_recipe(loc: Location, recipe: Recipe, hashes: set[str] | None = None) -> Recipe | None:
+    """``recipe``, or it in another encoding where it names none (``auto``: as an ingest
+    extends a store in the encoding it was written with), whose hash is the one every listed
+    record of store ``loc`` states (``hashes``, read when not given); None when none is."""
+    hashes = _stated_hashes(loc) if hashes is None else hashes
+    tries = [recipe]
+    if recipe.encoding == "auto":
+        tries += [recipe.with_(encoding=e) for e in ENCODINGS if e != "auto"]
+    return next((c for c in tries if hashes == {c.hash()}), None)
 
 
 def _clear_empty_folder(loc: Location) -> None:

@@ -115,3 +115,18 @@ def test_a_deleted_later_segment_was_read_past_as_an_older_index(
     out = _copy(built, tmp_path, SEG2, "deleted")
     with pytest.raises(StoreFormatError, match=f"{SEG2} missing: the index goes on at {SEG3}"):
         open_store(out)
+
+
+def test_an_ingest_names_the_lost_segment_and_lists_its_recordings_again(
+    built: Path, tmp_path: Path
+) -> None:
+    """An ingest's check of what is current reads the index too: it names the lost segment
+    (a warning of the store index), finds every source current, and leaves the store sound."""
+    want = _samples(built / "s.zarr")
+    out = _copy(built, tmp_path, SEG2, "deleted")
+    report = ingest_folder(built / "src", out)
+    assert any(SEG2 in w for w in report.warnings["(store index)"]), report.warnings
+    assert report.n_ingested == 0
+    res = CliRunner().invoke(eegprep_cli, ["validate", str(out)])
+    assert res.exit_code == 0, res.output
+    assert all(np.array_equal(_samples(out)[k], want[k]) for k in want)

@@ -116,3 +116,17 @@ def test_repair_says_what_to_do_where_the_root_cannot_be_told(
         "with the options the store was written with" if how == "zero-filled" else "left alone"
     ) in line
     assert files_under(out) == before
+
+
+def test_an_ingest_naming_no_encoding_repairs_a_root_written_in_another(tmp_path: Path) -> None:
+    """A store written as float16 and its root zero-filled: an ``--repair`` naming no encoding
+    (``auto``) takes the one whose recipe hash the recordings state, as it extends such a store."""
+    float16 = dataclasses.replace(FOLDER.recipe, encoding="float16")
+    write_edf(tmp_path / "src", "r0.edf", seed=0)
+    out = tmp_path / "s.zarr"
+    ingest_folder(tmp_path / "src", out, recipe=float16)
+    good = (out / "zarr.json").read_bytes()
+    _damage(out / "zarr.json", "zero-filled")
+    report = ingest_folder(tmp_path / "src", out, repair=True)
+    assert (out / "zarr.json").read_bytes() == good and report.n_current == 1
+    assert _validate(out) == (0, [])
