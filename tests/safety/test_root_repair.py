@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
+from tests.safety.backends import Backend
 from tests.safety.corpus import FOLDER, files_under, ingest_folder, write_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
@@ -130,3 +131,19 @@ def test_an_ingest_naming_no_encoding_repairs_a_root_written_in_another(tmp_path
     report = ingest_folder(tmp_path / "src", out, repair=True)
     assert (out / "zarr.json").read_bytes() == good and report.n_current == 1
     assert _validate(out) == (0, [])
+
+
+@pytest.mark.parametrize("kind", ["local", "memory"])
+def test_a_damaged_root_is_repaired_on_each_backend(built: Path, tmp_path: Path, kind: str) -> None:
+    """fsspec's ``memory://`` as a local folder: the root written again, nothing else."""
+    shutil.copytree(built / "s.zarr", tmp_path / "s.zarr")
+    store = Backend(tmp_path / "s.zarr", kind, f"root-{kind}")
+    try:
+        good = store.read("zarr.json")
+        store.write("zarr.json", bytes(len(good)))
+        report = ingest_folder(built / "src", store.url, repair=True)  # type: ignore[arg-type]
+        assert store.read("zarr.json") == good and report.n_current == 2
+        res = CliRunner().invoke(eegprep_cli, ["validate", store.url])
+        assert res.exit_code == 0, res.output
+    finally:
+        store.close()
