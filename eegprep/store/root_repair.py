@@ -63,7 +63,8 @@ def opened_root(
         if not repair or root_damage(loc) is None:
             raise
         attrs = None
-    if not repair or (attrs is not None and root_damage(loc) is None):
+    damage = root_damage(loc) if repair else None
+    if damage is None:
         return attrs
     writer._lock()  # (before the index is read: no other ingest changes it under us)
     recipe = _store_recipe(loc, writer.recipe)
@@ -74,7 +75,7 @@ def opened_root(
     loc.write_bytes(_document(new), ROOT)
     also = f" ({', '.join(sorted(kept))} kept)" if kept else ""
     writer.root_repaired = (
-        f"{ROOT}: {root_damage_text(loc, attrs)}: written again from the recipe "
+        f"{ROOT}: {damage}: written again from the recipe "
         f"{recipe.hash()} its recordings state{also}"
     )
     return new
@@ -113,11 +114,6 @@ def root_mendable(loc: Location, records: dict[str, dict[str, Any]]) -> bool:
     if loc.local and os.path.isdir(path) and os.listdir(path):
         return False
     return len({r.get("recipe_hash") for r in records.values()} - {None}) == 1
-
-
-def root_damage_text(loc: Location, attrs: dict[str, Any] | None) -> str:
-    """:func:`root_damage`'s line for a root just judged damaged (``attrs``: as read)."""
-    return root_damage(loc) or ("damaged" if attrs is None else "its attributes are damaged")
 
 
 def _store_recipe(loc: Location, recipe: Recipe) -> Recipe:
