@@ -15,10 +15,10 @@ the rule (docs/corpora.md, "Events"), in the stored time base ``[0, n_samples / 
 - more than :data:`MAX_EVENTS` events to store refuse the recording (a label file of 10^7
   lines), counted after the rule below drops exact repeats (a file's own markers and a BIDS
   ``events.tsv`` that repeats them count once) and the events outside the recording.
-- an event wholly outside the span is dropped, one that straddles an end is cut at it, and an
-  onset less than one sample past the end is moved to the end: one warning line per file for
-  each, with the count and the first few events. Stored events therefore always lie inside
-  the recording.
+- an event wholly outside the span is dropped (one starting after the end, even by less than
+  a sample: every reader alike; one at the end is kept), and one that straddles an end is cut
+  at it: one warning line per file for each, with the count and the first few events.
+  Stored events therefore always lie inside the recording.
 - a label's characters that the record text rule refuses (:func:`~eegprep.base.field_text.
   refused_char`: newlines, tabs, other control characters, format characters such as bidi
   overrides; not the joiners U+200C and U+200D that Persian and Indic scripts spell words
@@ -60,7 +60,7 @@ class SettledEvents:
     events : list of [onset s, duration s, label, channel]
         Inside ``[0, n_samples / sfreq]`` s, durations 0 or more, sorted by onset.
     warnings : list of str
-        One line per kind of change (dropped, cut, moved, labels cleaned or cut).
+        One line per kind of change (dropped, cut, labels cleaned or cut).
     """
 
     events: list[list[Any]]
@@ -133,7 +133,7 @@ def settle_events(
     for ev in events:
         _check_times(ev, path)
     end = n_samples / float(sfreq)
-    kept, changes = _inside(events, end, 1.0 / float(sfreq))
+    kept, changes = _inside(events, end)
     kept, label_changes = _clean_labels(kept)
     kept = _unique(kept)
     # (counted as stored, after exact repeats are dropped: a file's own markers and a BIDS
@@ -177,28 +177,21 @@ def _check_times(ev: list[Any], path: str) -> None:
 
 
 def _inside(
-    events: list[list[Any]], end: float, tol: float
+    events: list[list[Any]], end: float
 ) -> tuple[list[list[Any]], dict[str, list[list[Any]]]]:
-    """The events inside ``[0, end]`` s, cut or moved there (:func:`~eegprep.store.event_span.
-    span_inside`, the rule readers apply to earlier versions' records too), and those changed,
-    by change. An onset within ``tol`` s past the end (one output sample) is at the end."""
+    """The events inside ``[0, end]`` s, cut there (:func:`~eegprep.store.event_span.
+    span_inside` with no tolerance: an onset past the end, even by less than a sample, is
+    dropped, as MNE's readers drop it), and those changed, by change."""
     kept: list[list[Any]] = []
-    changes: dict[str, list[list[Any]]] = {
-        "dropped": [],
-        "cut at the recording's ends": [],
-        "moved to the recording's end": [],
-    }
+    changes: dict[str, list[list[Any]]] = {"dropped": [], "cut at the recording's ends": []}
     for ev in events:
         onset, duration = float(ev[0]), float(ev[1])
-        span = span_inside(onset, duration, end, tol)
+        span = span_inside(onset, duration, end, 0.0)
         if span is None:
             changes["dropped"].append(ev)
             continue
         if span != (onset, duration):
-            moved = duration == 0 or onset > end
-            changes[
-                "moved to the recording's end" if moved else "cut at the recording's ends"
-            ].append(ev)
+            changes["cut at the recording's ends"].append(ev)
         kept.append([span[0], span[1], *ev[2:]])
     return kept, changes
 

@@ -108,12 +108,25 @@ class GdfEvents:
     durations : np.ndarray, shape (n_events,), int64
         Each event's length in samples at ``rate`` as the table states it (mode 3), 0 for a
         table without durations (mode 1).
+    channels : np.ndarray, shape (n_events,), int64
+        Each event's channel (mode 3's CHN), counted from 1; 0 for every channel, and for a
+        table without channels (mode 1).
+    labels : tuple of str
+        The header's channel labels, in file order (for ``channels``).
     """
 
     rate: float
     onsets: np.ndarray
     codes: np.ndarray
     durations: np.ndarray
+    channels: np.ndarray
+    labels: tuple[str, ...] = ()
+
+    def channel(self, i: int) -> str:
+        """Event ``i``'s channel as the header labels it; ``""`` for every channel (or a
+        number no channel has, as MNE reads the table: it drops the field)."""
+        k = int(self.channels[i])
+        return self.labels[k - 1] if 0 < k <= len(self.labels) else ""
 
 
 def gdf_events(path: str) -> GdfEvents | None:
@@ -124,6 +137,8 @@ def gdf_events(path: str) -> GdfEvents | None:
         if fixed is None:
             return None
         ns = fixed.n_channels
+        fh.seek(256)
+        names = fh.read(16 * ns)
         fh.seek(256 + 216 * ns)
         fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
         widths = [GDF_TYPE_BYTES.get(int(code), 0) for code in fields[ns:]]
@@ -140,10 +155,13 @@ def gdf_events(path: str) -> GdfEvents | None:
         body = fh.read(n * (12 if table[0] == 3 else 6))
     onsets = np.frombuffer(body, "<u4", n).astype(np.int64) - 1
     codes = np.frombuffer(body, "<u2", n, 4 * n).astype(np.int64)
-    durations = np.zeros(n, dtype=np.int64)
+    durations, channels = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     if table[0] == 3:
+        channels = np.frombuffer(body, "<u2", n, 6 * n).astype(np.int64)
         durations = np.frombuffer(body, "<u4", n, 8 * n).astype(np.int64)
-    return GdfEvents(rate if np.isfinite(rate) and rate > 0 else 0.0, onsets, codes, durations)
+    labels = tuple(names[16 * i : 16 * i + 16].decode("latin-1").strip("\x00 ") for i in range(ns))
+    rate = rate if np.isfinite(rate) and rate > 0 else 0.0
+    return GdfEvents(rate, onsets, codes, durations, channels, labels)
 
 
 def gdf_scaled(
@@ -191,10 +209,13 @@ def gdf_annotations(
 ) -> tuple[tuple[Annotation, ...], str | None] | None:
     """A GDF file's events timed at its event table's own rate, where that differs from the
     samples' (MNE divides their positions by the samples' rate: an event table at 1000 Hz
-    beside samples at 100 Hz put every event 10 times later, or dropped it past the end);
-    ``None`` (MNE's events stand) where the rates agree or the table states none. Events after
-    the end of the samples are dropped, with a warning saying so (one at the end is kept, as MNE
-    keeps it: it was dropped). Each event lasts one sample of the
+    beside samples at 100 Hz put every event 10 times later, or dropped it past the end), or
+    where an event names its channel (MODE 3's CHN, which MNE drops; each event's channel is
+    its label, ``""`` for every channel); ``None`` (MNE's events stand) where neither holds or
+    the table states no rate. Events after the end of the samples are dropped, with a warning
+    saying so (one at the end is kept, as MNE keeps it: it was dropped), and so are those at
+    position 0, before the first sample (GDF counts from 1; MNE drops them too), in the same
+    line. Each event lasts one sample of the
     recording or more, as MNE gives the same table at the samples' rate (its duration at least
     one sample; mode 1 states none): an event at another table rate lasted one sample of that
     rate (a mode-1 event at 1000 Hz beside samples at 250 Hz lasted 1 ms there, 4 ms at 250 Hz).
@@ -202,24 +223,41 @@ def gdf_annotations(
     given whatever the rates (a table that states none at ``sfreq``)."""
     table = gdf_events(path)
     rate = (table.rate or (sfreq if every else 0.0)) if table is not None else 0.0
-    if table is None or not rate or (rate == sfreq and not every):
+    if table is None or not rate:
+        return None
+    if rate == sfreq and not every and not table.channels.any():
         return None
     seconds = n_samples / sfreq
     onsets = table.onsets / rate
     durations = np.maximum(table.durations / rate, 1.0 / sfreq)
-    kept = np.flatnonzero(onsets <= seconds + 1e-9)  # (one at the end is kept, as MNE does)
+    late = onsets > seconds + 1e-9  # (one at the end is kept, as MNE does)
+    early = table.onsets < 0  # (position 0)
+    kept = np.flatnonzero(~late & ~early).tolist()
     events = tuple(
-        Annotation(float(onsets[i]), float(durations[i]), str(int(table.codes[i]))) for i in kept
+        Annotation(
+            float(onsets[i]), float(durations[i]), str(int(table.codes[i])), table.channel(i)
+        )
+        for i in kept
     )
-    if len(kept) == len(onsets):
-        return events, None
-    n = len(onsets) - len(kept)
-    return events, (
-        f"the file's samples span 0-{seconds:g} s; {counted(n, 'event')} of its event table "
-        f"(at {rate:g} Hz) {noun(n, 'lies', 'lie')} outside them and {noun(n, 'was')} "
-        "dropped: if they mark later parts of the recording, its samples are cut short "
-        "(re-download it)"
-    )
+    return events, _table_dropped(seconds, rate, int(late.sum()), int(early.sum()))
+
+
+def _table_dropped(seconds: float, rate: float, late: int, early: int) -> str | None:
+    """The warning for ``late`` events of a GDF event table (at ``rate`` Hz) past the end of
+    samples ``seconds`` long and ``early`` at position 0, dropped; None for none."""
+    said = []
+    if late:
+        said.append(
+            f"{counted(late, 'event')} of its event table (at {rate:g} Hz) "
+            f"{noun(late, 'lies', 'lie')} outside them and {noun(late, 'was')} dropped: if they "
+            "mark later parts of the recording, its samples are cut short (re-download it)"
+        )
+    if early:
+        said.append(
+            f"{counted(early, 'event')} of the file before its first sample "
+            f"{noun(early, 'was')} dropped (at position 0: GDF counts positions from 1)"
+        )
+    return f"the file's samples span 0-{seconds:g} s; " + "; ".join(said) if said else None
 
 
 def gdf_own_rates(

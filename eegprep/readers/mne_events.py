@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from eegprep.base.wording import counted, noun
 from eegprep.readers.base import Annotation, code_label
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_markers
+from eegprep.readers.gdf_values import gdf_events
+from eegprep.readers.mne_pauses import BEFORE
 from eegprep.readers.vhdr import read_vhdr
-from eegprep.readers.vmrk import segment_starts
+from eegprep.readers.vmrk import channel_markers, segment_starts
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -56,13 +61,17 @@ def _event_text(suffix: str, description: str) -> str:
     return description
 
 
-def file_events(path: str, raw: BaseRaw, sfreq: float | None = None) -> tuple[Annotation, ...]:
+def file_events(
+    path: str, raw: BaseRaw, sfreq: float | None = None, *, plain: bool = False
+) -> tuple[Annotation, ...]:
     """MNE annotations with onsets in seconds from the first sample of the recording; an event
     marking where samples were cut out (:data:`_GAP_LENGTHS`) lasts no time on the samples
     kept; an EEGLAB numeric type is written as a code (:func:`_event_text`). ``sfreq``: the
     file's rate where MNE counted the events' samples at another (a BrainVision header's
     rounded ``SamplingInterval``: :mod:`eegprep.readers.mne_rates`), their times then counted
-    at ``sfreq`` (the samples as MNE counted them, to the nearest millionth)."""
+    at ``sfreq`` (the samples as MNE counted them, to the nearest millionth). A BrainVision
+    marker's channel is its marker file's (:func:`marker_channels`; ``plain``: MNE's
+    ``ignore_marker_types``)."""
     ann = raw.annotations
     first = float(raw.first_time)
     per = 1.0 if sfreq is None else float(raw.info["sfreq"])
@@ -72,6 +81,7 @@ def file_events(path: str, raw: BaseRaw, sfreq: float | None = None) -> tuple[An
 
     suffix = PurePath(path).suffix.lower()
     gap = _GAP_LENGTHS.get(suffix)
+    marked = marker_channels(path, raw, plain=plain)
     texts: dict[str, str] = {}  # (each distinct description written once: 900,000 events
     out = []  # of a .set carry a handful)
     for onset, duration, desc, chans in zip(
@@ -86,18 +96,88 @@ def file_events(path: str, raw: BaseRaw, sfreq: float | None = None) -> tuple[An
                 onset=timed(float(onset) - first),
                 duration=0.0 if desc == gap else timed(float(duration)),
                 description=text,
-                channel=",".join(chans),
+                channel=",".join(chans) or _marked(marked, float(onset) - first, desc, raw),
             )
         )
     return tuple(out)
+
+
+_Marked = dict[tuple[int, str], list[str]]
+"""Channel names of a BrainVision file's markers, by (first sample from 0, MNE's
+description), each key's in file order (MNE's order among equal ones)."""
+
+
+def marker_channels(path: str, raw: BaseRaw, *, plain: bool = False) -> _Marked:
+    """The channel each BrainVision marker that names one marks (the ``.vmrk``'s fifth field,
+    a header channel number; 0 is every channel), as the name MNE gives that channel, keyed
+    as :func:`_marked` finds them (``plain``: MNE's ``ignore_marker_types``, its description
+    without the type); empty for other formats and where none names one. MNE's reader drops
+    the field."""
+    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS or missing_markers(path):
+        return {}
+    names = list(raw.ch_names)
+    header = read_vhdr(path)
+    marks = channel_markers(path, header.n_channels)
+    out: _Marked = {}
+    for m in marks:
+        kind, text = m.kind.replace("\\1", ","), m.description.replace("\\1", ",")
+        desc = text if plain else f"{kind}/{text}"
+        name = names[m.channel - 1] if len(names) == header.n_channels else str(m.channel)
+        out.setdefault((m.position - 1, desc), []).append(name)
+    return out
+
+
+def _marked(marked: _Marked, seconds: float, desc: str, raw: BaseRaw) -> str:
+    """The channel of the marker MNE gave as ``desc`` at ``seconds`` from the first sample
+    (taken: the next such marker is the next one's), ``""`` for every channel."""
+    if not marked:
+        return ""
+    names = marked.get((round(seconds * float(raw.info["sfreq"])), desc))
+    return names.pop(0) if names else ""
 
 
 _CROPPED = re.compile(r"^(Omitted|Limited) (\d+) annotation\(s\) that were")
 """How MNE says it dropped (``Omitted``) or cut (``Limited``) events outside the samples."""
 
 
+@dataclass(frozen=True)
+class Before:
+    """A file's events before its first sample, as MNE opened it.
+
+    Attributes
+    ----------
+    dropped, cut : int
+        Those wholly before it (MNE drops them) and those reaching into the samples (MNE cuts
+        them to start at the first sample).
+    why : str
+        Where the format puts them, for the warning (``" (at position 0: GDF counts
+        positions from 1)"``); ``""`` for none.
+    """
+
+    dropped: int = 0
+    cut: int = 0
+    why: str = ""
+
+
+def before_first_sample(path: str, raw: BaseRaw) -> Before:
+    """The events before the first sample of the file MNE opened as ``raw``, which its notes
+    count with those past the end: an EEGLAB ``.set``'s other than ``boundary`` (latency below
+    0.5: :data:`~eegprep.readers.mne_pauses.BEFORE`), a GDF's at position 0 (positions count
+    from 1: MNE puts one a sample before the first, :func:`~eegprep.readers.gdf_values.
+    gdf_events`)."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix == ".set":
+        dropped, cut = getattr(raw, BEFORE, None) or (0, 0)
+        return Before(dropped, cut)
+    if suffix == ".gdf":
+        table = gdf_events(path)
+        n = 0 if table is None else int(np.count_nonzero(table.onsets < 0))
+        return Before(n, 0, " (at position 0: GDF counts positions from 1)" if n else "")
+    return Before()
+
+
 def cropped_events(
-    notes: Sequence[str], seconds: float, gaps: int = 0, lead: int = 0
+    notes: Sequence[str], seconds: float, gaps: int = 0, lead: int = 0, before: Before = Before()
 ) -> str | None:
     """A warning for the events MNE dropped or cut while opening the file because they lie
     outside its samples (``seconds`` long), which it says only on the terminal: a marker after
@@ -105,7 +185,8 @@ def cropped_events(
     the events whose duration is a stretch cut out of the samples at their end
     (:func:`gaps_cut`); ``lead``: of those MNE dropped or cut, the markers before the first
     sample of samples removed there (:attr:`~eegprep.readers.mne_lead.Lead.cut`): neither says
-    anything of the file's length."""
+    anything of the file's length. ``before``: of those, the other events before the first
+    sample (:func:`before_first_sample`), said as such, not as a file cut short."""
     counts = {"Omitted": 0, "Limited": 0}
     for note in notes:
         hit = _CROPPED.match(note)
@@ -115,23 +196,69 @@ def cropped_events(
     omitted = min(lead, counts["Omitted"])  # (MNE drops or cuts one before the first sample)
     counts["Omitted"] -= omitted
     counts["Limited"] = max(0, counts["Limited"] - (lead - omitted))
+    early = min(before.dropped, counts["Omitted"])
+    counts["Omitted"] -= early
+    early_cut = min(before.cut + before.dropped - early, counts["Limited"])
+    counts["Limited"] -= early_cut
+    parts = [_late(counts["Omitted"], counts["Limited"]), _early(early, early_cut, before.why)]
+    if not any(parts):
+        return None
+    return f"the file's samples span 0-{seconds:g} s; " + "; ".join(p for p in parts if p)
+
+
+def _late(omitted: int, limited: int) -> str:
+    """The clause on ``omitted`` events past the end dropped and ``limited`` cut there."""
     said = [
-        f"{counted(counts['Omitted'], 'event')} of the file "
-        f"{noun(counts['Omitted'], 'lies', 'lie')} outside them and "
-        f"{noun(counts['Omitted'], 'was')} dropped"
-        if counts["Omitted"]
+        f"{counted(omitted, 'event')} of the file {noun(omitted, 'lies', 'lie')} outside them "
+        f"and {noun(omitted, 'was')} dropped"
+        if omitted
         else "",
-        f"{counted(counts['Limited'], 'event')} {noun(counts['Limited'], 'reaches', 'reach')} past "
-        f"them and {noun(counts['Limited'], 'was')} cut"
-        if counts["Limited"]
+        f"{counted(limited, 'event')} {noun(limited, 'reaches', 'reach')} past them and "
+        f"{noun(limited, 'was')} cut"
+        if limited
         else "",
     ]
     if not any(said):
-        return None
+        return ""
     return (
-        f"the file's samples span 0-{seconds:g} s; {', '.join(s for s in said if s)}: if they "
-        "mark later parts of the recording, its samples are cut short (re-download it)"
+        f"{', '.join(s for s in said if s)}: if they mark later parts of the recording, its "
+        "samples are cut short (re-download it)"
     )
+
+
+def _early(dropped: int, cut: int, why: str) -> str:
+    """The clause on ``dropped`` events wholly before the first sample and ``cut`` reaching
+    into the samples from before it; ``why``: where the format put them."""
+    said = [
+        f"{counted(dropped, 'event')} of the file before its first sample "
+        f"{noun(dropped, 'was')} dropped"
+        if dropped
+        else "",
+        f"{counted(cut, 'event')} starting before it {noun(cut, 'was')} cut to start there"
+        if cut
+        else "",
+    ]
+    return ", ".join(s for s in said if s) + (why if dropped or cut else "")
+
+
+def fif_crops(path: str, raw: BaseRaw) -> tuple[str, ...]:
+    """For a FIF file, MNE's notes of the annotations it dropped or cut at the ends of the
+    samples (``Omitted``/``Limited``, as :func:`cropped_events` reads them), which its FIF
+    reader crops unsaid: its annotations read again and set on a copy of ``raw`` (no
+    samples), where MNE says so. Empty for other formats, and where they cannot be read."""
+    if PurePath(path).suffix.lower() != ".fif":
+        return ()
+    import warnings
+
+    import mne
+
+    try:
+        with warnings.catch_warnings(record=True) as caught, mne.utils.use_log_level("warning"):
+            warnings.simplefilter("always")  # (MNE says it at "warning" level only)
+            raw.copy().set_annotations(mne.read_annotations(path))
+    except Exception:  # (a split file's other parts, a file changed since: nothing said)
+        return ()
+    return tuple(str(w.message) for w in caught if _CROPPED.match(str(w.message)))
 
 
 def gaps_cut(path: str, raw: BaseRaw) -> int:

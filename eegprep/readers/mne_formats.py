@@ -95,7 +95,14 @@ from eegprep.readers.gdf_records import gdf_nan_channels, gdf_records
 from eegprep.readers.gdf_values import gdf_annotations
 from eegprep.readers.kept_time import moved
 from eegprep.readers.mne_empty import empty_positions, nan_positions
-from eegprep.readers.mne_events import cropped_events, file_events, gaps_cut, segment_onsets
+from eegprep.readers.mne_events import (
+    before_first_sample,
+    cropped_events,
+    fif_crops,
+    file_events,
+    gaps_cut,
+    segment_onsets,
+)
 from eegprep.readers.mne_gaps import (
     Skips,
     edf_file_start,
@@ -522,7 +529,9 @@ def _timing(
     ``skips`` removed), as :meth:`MneReader._described` puts them in its header."""
     sfreq = rate.sfreq
     gaps = skips.removed_seconds(sfreq)
-    events, n_dropped = moved(without_skips(file_events(path, raw, rate.events_at)), gaps)
+    bv_types = bool(options.get("ignore_marker_types", False))
+    found = file_events(path, raw, rate.events_at, plain=bv_types)
+    events, n_dropped = moved(without_skips(found), gaps)
     segments = segment_onsets(path, sfreq, n_source)
     joined, joins_warning = joins(
         raw, segments, skips, n_dropped, sfreq=sfreq, stretch=rate.stretch
@@ -532,10 +541,12 @@ def _timing(
         gaps, said = stated_gaps(path, raw, joined, sfreq)
         joins_warning, stated = joins_warning + said, bool(gaps)
     lead = eeglab_lead(path, raw)  # markers at or before the first sample: no join
-    bv_types = bool(options.get("ignore_marker_types", False))
     events = segment_events(path, events, sfreq, n_source, ignore_marker_types=bv_types)
     events = lead.events(events)
-    events_warning = cropped_events(notes, n_source / sfreq, gaps_cut(path, raw), lead.cut)
+    notes = (*notes, *fif_crops(path, raw))  # (MNE's FIF reader crops them unsaid)
+    events_warning = cropped_events(
+        notes, n_source / sfreq, gaps_cut(path, raw), lead.cut, before_first_sample(path, raw)
+    )
     gapped = edf_gaps(path)  # MNE reads an EDF's records end to end, gaps unsaid
     if gapped is not None:  # (and times the first record's texts from the start time)
         events, events_warning = list(gapped.events), None  # (the rule cuts them: settle)

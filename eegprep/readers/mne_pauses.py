@@ -34,6 +34,12 @@ KEPT = "eegprep_uncut_boundaries"
 """The attribute on a Raw that :mod:`eegprep.readers.set_raw` opened holding its ``.set``'s
 ``boundary`` events as MNE read them from ``EEG.event``, uncut: ``[(onset s, duration s)]``."""
 
+BEFORE = "eegprep_before_first_sample"
+"""The attribute on a Raw that :mod:`eegprep.readers.set_raw` opened holding how many of its
+``.set``'s events other than ``boundary`` lie before the first sample, as MNE read them from
+``EEG.event``: ``(dropped, cut)``, those wholly before it and those reaching into the samples
+(MNE's Raw drops and cuts them; ``boundary`` events there are :data:`KEPT`'s)."""
+
 MAX_PAUSE = 86_400.0
 """The longest pause (s) read as stated: a longer one between two segments of one recording is
 taken for a damaged date."""

@@ -37,7 +37,7 @@ from mne.io.eeglab.eeglab import RawEEGLAB
 
 from eegprep.base.wording import of_total
 from eegprep.readers.mne_lead import BOUNDARY
-from eegprep.readers.mne_pauses import KEPT
+from eegprep.readers.mne_pauses import BEFORE, KEPT
 from eegprep.readers.mne_problems import SaidProblem
 
 _OPENING = threading.local()
@@ -114,10 +114,20 @@ class RawEEGLABKept(RawEEGLAB):
                 strict=True,
             )
             setattr(self, KEPT, [(float(t), float(d)) for t, d in kept])
+            setattr(self, BEFORE, _before(annotations, ~is_boundary))
             out = super().set_annotations(annotations, *args, **kwargs)  # (a copy, cut)
             _pass_latency_check(annotations, float(self.info["sfreq"]))
             return out
         return super().set_annotations(annotations, *args, **kwargs)
+
+
+def _before(annotations: Any, counted: np.ndarray) -> tuple[int, int]:
+    """Of ``annotations`` (onsets s from the first sample) where ``counted``, those MNE's Raw
+    drops as wholly before the first sample (ending before it) and those it cuts to start
+    there (starting before it, ending at or after it): ``(dropped, cut)``."""
+    onset = np.asarray(annotations.onset, dtype=float)[counted]
+    stop = onset + np.asarray(annotations.duration, dtype=float)[counted]
+    return int(np.count_nonzero(stop < 0)), int(np.count_nonzero((onset < 0) & (stop >= 0)))
 
 
 def _pass_latency_check(annotations: Any, sfreq: float) -> None:

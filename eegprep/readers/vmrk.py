@@ -91,6 +91,9 @@ class VmrkMarker:
     date : str
         The sixth field as written (``YYYYMMDDhhmmssuuuuuu``, the time its segment was
         acquired, on a ``New Segment`` marker), stripped; ``""`` where there is none.
+    channel : int
+        The fifth field: the header's channel it marks, counted from 1; 0 (every channel)
+        where it is 0, empty or not given.
     """
 
     number: int
@@ -100,6 +103,7 @@ class VmrkMarker:
     position: int
     size: int
     date: str = ""
+    channel: int = 0
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,16 @@ def _segment_starts(path: str, vmrk: str, version: FileVersion, n_channels: int)
     """:func:`segment_starts` once per version of the marker file."""
     markers = _parsed(path, vmrk, version, n_channels).markers
     return tuple(sorted({m.position - 1 for m in markers if m.kind == SEGMENT and m.position > 1}))
+
+
+def channel_markers(path: str, n_channels: int) -> tuple[VmrkMarker, ...]:
+    """The markers of the BrainVision header ``path``'s marker file that name one channel
+    (:attr:`VmrkMarker.channel` above 0), in file order; ``()`` without a marker file."""
+    vmrk = marker_file(path)
+    if vmrk is None:
+        return ()
+    markers = _parsed(path, vmrk, file_version(vmrk), n_channels).markers
+    return tuple(m for m in markers if m.channel > 0)
 
 
 def segment_dates(path: str, n_channels: int) -> tuple[tuple[int, datetime | None], ...]:
@@ -472,7 +486,8 @@ def _marker(
             f"its date {date[:30]!r} is no date (YYYYMMDDhhmmssuuuuuu, or empty): a decimal "
             f"comma in its position or size, or a damaged date{_semicolon(date)}",
         )  # fmt: skip
-    return VmrkMarker(number, line, kind, description, at, span, date)
+    channel = (_whole(fields[4]) or 0) if len(fields) >= 5 else 0  # (checked after this)
+    return VmrkMarker(number, line, kind, description, at, span, date, channel)
 
 
 def _check_channel(path: str, name: str, line: int, text: str, value: str, n_channels: int) -> None:

@@ -21,13 +21,14 @@ def span_inside(
     """The part of the event ``[onset, onset + duration]`` (s) inside ``[0, end]`` (s), as
     ``(onset, duration)``; None when none of it is inside.
 
-    A negative duration counts as 0 (an earlier version's record). An onset less than ``tol``
-    (s, one sample) past the end is at the end (a zero-length "recording ends" marker); a
-    zero-length event before 0 is outside.
+    A negative duration counts as 0 (an earlier version's record). An onset at the end is
+    inside; one past it is outside, but for one at most ``tol`` s past it, at the end (read
+    time only: an earlier version's "recording ends" marker; an ingest passes 0, so every
+    reader drops an onset past the end). A zero-length event before 0 is outside.
     """
     duration = max(duration, 0.0)
     stop = onset + duration
-    if onset >= end + tol or stop < 0 or (onset < 0 and duration == 0):
+    if onset > end + tol or stop < 0 or (onset < 0 and duration == 0):
         return None
     if onset >= 0 and stop <= end:
         return onset, duration  # inside: as given (onset + duration - onset is not always it)

@@ -1,7 +1,7 @@
 """One rule for every event, through the real readers and sidecar parsers
 (:mod:`eegprep.ingestion.events`, docs/corpora.md "Events"): an event outside the recording is
-dropped, one that straddles an end is cut, an onset less than a sample past the end is moved to
-it, each with one warning line per file; a negative or non-finite onset or duration, or more
+dropped (an onset past the end, even by less than a sample), one that straddles an end is cut,
+each with one warning line per file; a negative or non-finite onset or duration, or more
 events than :data:`~eegprep.ingestion.events.MAX_EVENTS`, refuses the file in one line while
 the rest of the corpus ingests; a label's unprintable characters become spaces and a huge label
 is cut; a label file too large for the memory limit is refused before it is parsed."""
@@ -26,7 +26,6 @@ from eegprep.testing.fixtures import write_fixture
 BIDS = IngestConfig(workers=0, progress=False, mains=50.0)
 ODDBALL = "bids/sub-01_ses-02_task-oddball"
 ODDBALL_SOURCE = "sub-01/ses-02/eeg/sub-01_ses-02_task-oddball_eeg.vhdr"
-MOVED = "moved to the recording's end"
 END_S = 6.0  # the bids fixture's recordings: 6 s at 250 Hz, stored at 200 Hz
 
 
@@ -82,13 +81,14 @@ def test_a_damaged_time_refuses_its_file_alone(
     assert ODDBALL not in recs and len(recs) == 2  # the rest of the corpus went on
 
 
-def test_an_onset_just_past_the_end_is_moved_to_it(bids_source: Path, tmp_path: Path) -> None:
-    # 6.002 s is under one 200 Hz sample past the 6 s end (was: stored at 6.002 s)
+def test_an_onset_just_past_the_end_is_dropped(bids_source: Path, tmp_path: Path) -> None:
+    # 6.002 s is under one 200 Hz sample past the 6 s end: dropped, as MNE's readers drop a
+    # marker there (was: moved to the end by this rule alone; stored at 6.002 s before that)
     src = _with_row(bids_source, tmp_path, "6.002", "0", "late")
     report, recs = _ingest(src, tmp_path)
-    assert report.failed == [] and _mine(recs[ODDBALL], "late") == [(END_S, 0.0)]
+    assert report.failed == [] and _mine(recs[ODDBALL], "late") == []
     (line,) = [w for w in report.warnings[ODDBALL_SOURCE] if "late" in w]
-    assert line == f"1 event outside the stored 0-6 s {MOVED}: 'late' at 6.002 s"
+    assert line == "1 event outside the stored 0-6 s dropped: 'late' at 6.002 s"
     # and nothing else: the markers inside (0.004 s long) are not "cut" by rounding
     assert report.warnings[ODDBALL_SOURCE] == [line]
     assert "sub-02/eeg/sub-02_task-oddball_eeg.vhdr" not in report.warnings
@@ -153,10 +153,11 @@ def test_edf_annotations_take_the_same_rule(tmp_path: Path) -> None:
     report = ingest("folder", src=tmp_path / "lab", out=tmp_path / "s.zarr", config=cfg)
     (rec,) = open_store(tmp_path / "s.zarr").recordings
     got = [(round(e.onset, 6), round(e.duration, 6), e.label) for e in rec.events]
-    assert got == [(1.0, 0.0, "tab here"), (4.0, 1.0, "straddle"), (5.0, 0.0, "last")]
+    # ("last", 2 ms past the end, is dropped as MNE's readers drop it; it was moved to 5 s)
+    assert got == [(1.0, 0.0, "tab here"), (4.0, 1.0, "straddle")]
     assert all(0 <= e.onset <= e.onset + e.duration <= 5.0 for e in rec.events)
     warned = report.warnings["alice/rest.edf"]
-    assert any(w.startswith("2 events outside the stored 0-5 s dropped") for w in warned)
+    assert any(w.startswith("3 events outside the stored 0-5 s dropped") for w in warned)
 
 
 def test_tuh_label_stopping_before_its_start_refuses_the_file(tmp_path: Path) -> None:

@@ -4,17 +4,24 @@ definition. Companion of ``test_event_times_differential.py``, whose writers it 
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eegprep import open_store
 from eegprep.ingestion.driver import ingest
 from tests.eegprep.test_event_times_differential import (
+    _START,
     GDF_HZ,
+    LABELS,
     SERIAL,
     _assert_same,
+    _brainvision,
+    _edf,
     _gdf,
+    _keep,
     _mne,
     _set,
     _stored,
@@ -78,3 +85,135 @@ def test_gdf_event_at_the_end_is_kept_whatever_the_table_rate(
     ref = _mne(same)
     assert ref[-1][:1] == (5.0,) and ref[-1][2] == "5", ref  # (MNE keeps it, at the end)
     _assert_same(_stored(path), ref, GDF_HZ)
+
+
+def _ingested(path: Path) -> tuple[list[tuple[float, float, str, str]], list[str]]:
+    """The events (onset s, duration s, label, channel) ``eegprep ingest folder`` stores for
+    the one recording under ``path``'s folder, and the report's warning lines for it."""
+    out = path.parent.parent / f"{path.parent.name}.zarr"
+    rep = ingest("folder", src=path.parent, out=out, config=SERIAL)
+    assert rep.failed == [] and rep.n_ingested == 1, rep.failed
+    (rec,) = open_store(out).recordings
+    got = [(float(e.onset), float(e.duration), str(e.label), str(e.channel)) for e in rec.events]
+    return got, rep.warnings.get(path.name, [])
+
+
+def _end_cases(tmp: Path, reader: str) -> Path:
+    """A 5-s recording (250 Hz; BrainVision 500 Hz) holding ``end`` at its end (0 s long),
+    ``over`` from 4.9 s lasting 0.5 s, and ``late`` one sample past the end (under 5 ms)."""
+    if reader == "edf":
+        tals = [_keep(k) for k in range(5)]
+        tals[4] += b"+4.9\x150.5\x14over\x14\0+5\x14end\x14\0+5.004\x14late\x14\0"
+        return _edf(tmp / "r.edf", tals, reserved="EDF+C")
+    if reader == "brainvision":
+        marks = [_START, "Stimulus,end,2501,0,0", "Stimulus,over,2451,250,0"]
+        return _brainvision(tmp / "r.vhdr", [*marks, "Stimulus,late,2502,0,0"], n_times=2500)
+    if reader == "eeglab":
+        events = [("end", 1251.0, 0.0), ("over", 1226.0, 125.0), ("late", 1252.0, 0.0)]
+        return _set(tmp / "r.set", events, n_times=1250)
+    if reader == "gdf":
+        rows = [(1251, 1, 0), (1226, 2, 125), (1252, 3, 0)]  # (codes: end, over, late)
+        return _gdf(tmp / "r.gdf", "GDF 2.20", _table("GDF 2.20", GDF_HZ, rows, 3))
+    return _fif_past_the_end(tmp / "r_raw.fif")
+
+
+def _fif_past_the_end(path: Path) -> Path:
+    """A FIF whose annotations reach past its samples, as a file written by another program
+    or cut short after writing holds them (MNE's own ``set_annotations`` would crop them)."""
+    import mne
+
+    x = np.random.default_rng(0).normal(0, 20e-6, (len(LABELS), 1250))
+    raw = mne.io.RawArray(x, mne.create_info(LABELS, 250.0, "eeg"), verbose="error")
+    raw._annotations = mne.Annotations([5.0, 4.9, 5.004], [0.0, 0.5, 0.0], ["end", "over", "late"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw.save(path, verbose="error")
+    return path
+
+
+@pytest.mark.parametrize("reader", ["edf", "brainvision", "eeglab", "gdf", "fif"])
+def test_an_event_past_the_end_is_dropped_by_every_reader(tmp_path: Path, reader: str) -> None:
+    """One rule for every reader: an event starting after the last sample's end is dropped,
+    even under one stored sample (5 ms) past it, and said with a count in one line; one at
+    the end is kept there; one starting inside and running past is cut at the end. The EDF
+    reader moved an onset under 5 ms past the end to the end, where MNE's readers dropped it."""
+    path = _end_cases(tmp_path / "src", reader)
+    got, warnings = _ingested(path)
+    codes = {"1": "end", "2": "over", "3": "late"}  # (a GDF event is its type code)
+    got = [(o, d, codes.get(t, t).split("/")[-1]) for o, d, t, _ in got]
+    assert [g[2] for g in got] == ["over", "end"], got
+    assert abs(got[0][0] - 4.9) <= 0.5 / 200 and abs(got[0][1] - 0.1) <= 0.5 / 200, got
+    assert got[1][:2] == (5.0, 0.0), got
+    said = [w for w in warnings if "dropped" in w]
+    assert len(said) == 1 and "1 event" in said[0] and "\n" not in said[0], warnings
+
+
+def test_eeglab_events_before_the_first_sample_are_said_so(tmp_path: Path) -> None:
+    """EEGLAB events before the first sample (latency below 0.5) are dropped, or cut to start
+    there, and the one line says so, counted; it said the events lay outside the samples and
+    that the file's "samples are cut short (re-download it)", of a file that was whole."""
+    events = [("a", -3.0, 0.0), ("b", -10.0, 0.0), ("c", -2.0, 10.0), ("d", 100.0, 0.0)]
+    _, warnings = _ingested(_set(tmp_path / "src" / "r.set", events))
+    said = [w for w in warnings if "first sample" in w]
+    assert len(said) == 1 and "cut short" not in said[0], warnings
+    assert "2 events of the file before its first sample were dropped" in said[0], said
+    assert "1 event starting before it was cut to start there" in said[0], said
+    assert not any("cut short" in w for w in warnings), warnings
+
+
+def _channel_table(rate: float, rows: list[tuple[int, int, int, int]]) -> bytes:
+    """A GDF 2.20 event table of mode 3 at ``rate`` Hz: ``rows`` of (position from 1, type
+    code, channel from 1 or 0 for every channel, duration in samples)."""
+    n = len(rows)
+    pos, typ, chn, dur = zip(*rows)
+    table = bytes([3]) + n.to_bytes(3, "little") + struct.pack("<f", rate)
+    table += struct.pack(f"<{n}I", *pos) + struct.pack(f"<{n}H", *typ)
+    return table + struct.pack(f"<{n}H", *chn) + struct.pack(f"<{n}I", *dur)
+
+
+@pytest.mark.parametrize("table", ["GDF 1.25", "GDF 2.20", "with channels", "at 1000 Hz"])
+def test_gdf_event_at_position_0_is_dropped_in_one_clear_line(tmp_path: Path, table: str) -> None:
+    """GDF counts positions from 1: an event at position 0 lies before the first sample. MNE
+    drops it (at -1 sample); eegprep drops it too, whether MNE or eegprep times the table (a
+    table naming channels, or at another rate), and its one line says where it was, not that
+    the file's "samples are cut short (re-download it)"."""
+    version = table if table.startswith("GDF") else "GDF 2.20"
+    k = 4 if table == "at 1000 Hz" else 1
+    if table.startswith("GDF"):
+        written = _table(version, GDF_HZ, [(0, 7, 0), (21, 8, 0)], 1)
+    else:
+        written = _channel_table(k * GDF_HZ, [(0, 7, 1, 0), (20 * k + 1, 8, 2, 0)])
+    path = _gdf(tmp_path / "src" / "r.gdf", version, written)
+    got, warnings = _ingested(path)
+    assert [g[2] for g in got] == ["8"], got
+    if table.startswith("GDF"):
+        _assert_same([g[:3] for g in got], _mne(path), GDF_HZ)
+    said = [w for w in warnings if "dropped" in w]
+    assert len(said) == 1 and "cut short" not in said[0], warnings
+    assert "1 event of the file before its first sample was dropped" in said[0], said
+    assert "position 0" in said[0], said
+
+
+def test_brainvision_marker_channel_is_stored(tmp_path: Path) -> None:
+    """A BrainVision marker's fifth field is the header's channel number it marks (0: every
+    channel): stored as that channel's name, "" for every channel. eegprep stored "" for
+    each (MNE's reader drops the field)."""
+    marks = [_START, "Stimulus,S  1,600,1,2", "Stimulus,S  2,700,1,0", r"Comment,a\1b,700,1,3"]
+    got, _ = _ingested(_brainvision(tmp_path / "src" / "r.vhdr", [*marks, "Stimulus,S  3,800,1"]))
+    assert [(g[2], g[3]) for g in got] == [
+        ("Stimulus/S  1", LABELS[1]),
+        ("Comment/a,b", LABELS[2]),
+        ("Stimulus/S  2", ""),
+        ("Stimulus/S  3", ""),
+    ], got
+
+
+@pytest.mark.parametrize("rate", [GDF_HZ, 1000.0])
+def test_gdf_event_channel_is_stored(tmp_path: Path, rate: float) -> None:
+    """A GDF event table of mode 3 gives each event's channel (CHN: 1 to the channels' count,
+    0: every channel): stored as that channel's name, "" for every channel, whether MNE times
+    the table (at the samples' rate) or eegprep does (at another). It was "" for each."""
+    k = int(rate / GDF_HZ)
+    rows = [(k * 10 + 1, 1, 2, 0), (k * 20 + 1, 2, 0, k), (k * 30 + 1, 3, 3, 0)]
+    table = _channel_table(rate, rows)
+    got, _ = _ingested(_gdf(tmp_path / "src" / "r.gdf", "GDF 2.20", table))
+    assert [(g[2], g[3]) for g in got] == [("1", LABELS[1]), ("2", ""), ("3", LABELS[2])], got
