@@ -164,16 +164,36 @@ def before_first_sample(path: str, raw: BaseRaw) -> Before:
     count with those past the end: an EEGLAB ``.set``'s other than ``boundary`` (latency below
     0.5: :data:`~eegprep.readers.mne_pauses.BEFORE`), a GDF's at position 0 (positions count
     from 1: MNE puts one a sample before the first, :func:`~eegprep.readers.gdf_values.
-    gdf_events`)."""
+    gdf_events`), a FIF's (:func:`_fif_before`)."""
     suffix = PurePath(path).suffix.lower()
     if suffix == ".set":
         dropped, cut = getattr(raw, BEFORE, None) or (0, 0)
         return Before(dropped, cut)
+    if suffix == ".fif":
+        return _fif_before(path, raw)
     if suffix == ".gdf":
         table = gdf_events(path)
         n = 0 if table is None else int(np.count_nonzero(table.onsets < 0))
         return Before(n, 0, " (at position 0: GDF counts positions from 1)" if n else "")
     return Before()
+
+
+def _fif_before(path: str, raw: BaseRaw) -> Before:
+    """A FIF file's annotations before its first sample (read again: MNE's Raw holds them
+    cropped), their onsets from the first sample as MNE places them (on the measurement's
+    clock where the annotations state an origin, else from the first sample)."""
+    import mne
+
+    try:
+        ann = mne.read_annotations(path)
+    except Exception:  # (as fif_crops: nothing said)
+        return Before()
+    onset = np.asarray(ann.onset, dtype=float)
+    meas = raw.info["meas_date"]
+    if ann.orig_time is not None and meas is not None:
+        onset = onset + (ann.orig_time - meas).total_seconds() - float(raw.first_time)
+    stop = onset + np.asarray(ann.duration, dtype=float)
+    return Before(int(np.count_nonzero(stop < 0)), int(np.count_nonzero((onset < 0) & (stop >= 0))))
 
 
 def cropped_events(

@@ -118,13 +118,19 @@ def _end_cases(tmp: Path, reader: str) -> Path:
 
 
 def _fif_past_the_end(path: Path) -> Path:
-    """A FIF whose annotations reach past its samples, as a file written by another program
-    or cut short after writing holds them (MNE's own ``set_annotations`` would crop them)."""
+    """A 5-s FIF at 250 Hz whose annotations reach past its samples."""
+    return _fif_with(path, [(5.0, 0.0, "end"), (4.9, 0.5, "over"), (5.004, 0.0, "late")])
+
+
+def _fif_with(path: Path, spans: list[tuple[float, float, str]]) -> Path:
+    """A 5-s FIF at 250 Hz holding ``spans`` (onset s, duration s, text) as annotations
+    uncropped, as a file written by another program or cut short after writing holds them
+    (MNE's own ``set_annotations`` would crop them)."""
     import mne
 
     x = np.random.default_rng(0).normal(0, 20e-6, (len(LABELS), 1250))
     raw = mne.io.RawArray(x, mne.create_info(LABELS, 250.0, "eeg"), verbose="error")
-    raw._annotations = mne.Annotations([5.0, 4.9, 5.004], [0.0, 0.5, 0.0], ["end", "over", "late"])
+    raw._annotations = mne.Annotations(*zip(*spans))
     path.parent.mkdir(parents=True, exist_ok=True)
     raw.save(path, verbose="error")
     return path
@@ -147,12 +153,20 @@ def test_an_event_past_the_end_is_dropped_by_every_reader(tmp_path: Path, reader
     assert len(said) == 1 and "1 event" in said[0] and "\n" not in said[0], warnings
 
 
-def test_eeglab_events_before_the_first_sample_are_said_so(tmp_path: Path) -> None:
-    """EEGLAB events before the first sample (latency below 0.5) are dropped, or cut to start
-    there, and the one line says so, counted; it said the events lay outside the samples and
-    that the file's "samples are cut short (re-download it)", of a file that was whole."""
-    events = [("a", -3.0, 0.0), ("b", -10.0, 0.0), ("c", -2.0, 10.0), ("d", 100.0, 0.0)]
-    _, warnings = _ingested(_set(tmp_path / "src" / "r.set", events))
+@pytest.mark.parametrize("reader", ["eeglab", "fif"])
+def test_events_before_the_first_sample_are_said_so(tmp_path: Path, reader: str) -> None:
+    """Events before the first sample (an EEGLAB latency below 0.5; a FIF annotation before
+    its first sample) are dropped, or cut to start there, and the one line says so, counted;
+    it said the events lay outside the samples and that the file's "samples are cut short
+    (re-download it)", of a file that was whole (a FIF's, MNE crops unsaid: not said)."""
+    if reader == "eeglab":
+        events = [("a", -3.0, 0.0), ("b", -10.0, 0.0), ("c", -2.0, 10.0), ("d", 100.0, 0.0)]
+        path = _set(tmp_path / "src" / "r.set", events)
+    else:
+        spans = [(-0.012, 0.0, "a"), (-0.04, 0.0, "b"), (-0.008, 0.04, "c"), (0.4, 0.0, "d")]
+        path = _fif_with(tmp_path / "src" / "r_raw.fif", spans)
+    got, warnings = _ingested(path)
+    assert [g[2] for g in got] == ["c", "d"] and got[0][0] == 0.0, got
     said = [w for w in warnings if "first sample" in w]
     assert len(said) == 1 and "cut short" not in said[0], warnings
     assert "2 events of the file before its first sample were dropped" in said[0], said
@@ -217,3 +231,50 @@ def test_gdf_event_channel_is_stored(tmp_path: Path, rate: float) -> None:
     table = _channel_table(rate, rows)
     got, _ = _ingested(_gdf(tmp_path / "src" / "r.gdf", "GDF 2.20", table))
     assert [(g[2], g[3]) for g in got] == [("1", LABELS[1]), ("2", ""), ("3", LABELS[2])], got
+
+
+@pytest.mark.filterwarnings("ignore:events. you specified:UserWarning")  # (pybv: repeats)
+def test_brainvision_channels_as_pybv_writes_them(tmp_path: Path) -> None:
+    """pybv writes an event's channels as the marker's channel number, the marker repeated
+    for each of several channels (its ``"all"`` as 0): each is stored with its channel's
+    name, the repeats kept (one per channel), ``""`` for every channel."""
+    from pybv import write_brainvision
+
+    x = np.random.default_rng(0).normal(0, 20e-6, (len(LABELS), 2500))  # (V, as pybv takes)
+    events = [
+        {"onset": 250, "description": 1, "channels": "Cz"},
+        {"onset": 500, "description": 2, "channels": ["Fp1", "O1"]},
+        {"onset": 750, "description": 3, "channels": "all", "type": "Response"},
+    ]
+    folder = tmp_path / "src"
+    write_brainvision(data=x, sfreq=500.0, ch_names=LABELS, fname_base="r", folder_out=folder,
+                      events=events, unit="µV")  # fmt: skip
+    got, _ = _ingested(folder / "r.vhdr")
+    assert [(g[2], g[3]) for g in got] == [
+        ("Stimulus/S  1", "Cz"),
+        ("Stimulus/S  2", "Fp1"),
+        ("Stimulus/S  2", "O1"),
+        ("Response/R  3", ""),
+    ], got
+    assert [round(g[0], 6) for g in got] == [0.5, 1.0, 1.0, 1.5], got
+
+
+def test_brainvision_channels_as_mne_exports_them(tmp_path: Path) -> None:
+    """MNE's ``export_raw`` to BrainVision (through pybv) writes an annotation's channels as
+    the marker's channel number: stored as MNE's own annotation held them, and the same
+    annotations saved as FIF are stored alike."""
+    import mne
+
+    x = np.random.default_rng(0).normal(0, 20e-6, (len(LABELS), 2500))
+    raw = mne.io.RawArray(x, mne.create_info(LABELS, 500.0, "eeg"), verbose="error")
+    names = [("O1",), (), ("Fp1",)]
+    raw.set_annotations(mne.Annotations([0.5, 1.0, 1.5], [0.0, 0.0, 0.0], ["a", "b", "c"],
+                                        ch_names=names))  # fmt: skip
+    (tmp_path / "bv").mkdir()
+    mne.export.export_raw(tmp_path / "bv" / "r.vhdr", raw, verbose="error")
+    fif = tmp_path / "fif" / "r_raw.fif"
+    fif.parent.mkdir()
+    raw.save(fif, verbose="error")
+    for path in (tmp_path / "bv" / "r.vhdr", fif):
+        got, _ = _ingested(path)
+        assert [g[3] for g in got] == ["O1", "", "Fp1"], (path.name, got)
