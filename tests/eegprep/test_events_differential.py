@@ -228,9 +228,12 @@ def test_gdf_event_channel_is_stored(tmp_path: Path, rate: float) -> None:
     the table (at the samples' rate) or eegprep does (at another). It was "" for each."""
     k = int(rate / GDF_HZ)
     rows = [(k * 10 + 1, 1, 2, 0), (k * 20 + 1, 2, 0, k), (k * 30 + 1, 3, 3, 0)]
-    table = _channel_table(rate, rows)
-    got, _ = _ingested(_gdf(tmp_path / "src" / "r.gdf", "GDF 2.20", table))
+    path = _gdf(tmp_path / "src" / "r.gdf", "GDF 2.20", _channel_table(rate, rows))
+    got, _ = _ingested(path)
     assert [(g[2], g[3]) for g in got] == [("1", LABELS[1]), ("2", ""), ("3", LABELS[2])], got
+    same = [(p if k == 1 else (p - 1) // k + 1, t, c, d // k) for p, t, c, d in rows]
+    ref = _gdf(tmp_path / "ref" / "r.gdf", "GDF 2.20", _channel_table(GDF_HZ, same))
+    _assert_same([g[:3] for g in got], _mne(ref), GDF_HZ)  # (times as MNE's at 250 Hz)
 
 
 @pytest.mark.filterwarnings("ignore:events. you specified:UserWarning")  # (pybv: repeats)
@@ -278,3 +281,17 @@ def test_brainvision_channels_as_mne_exports_them(tmp_path: Path) -> None:
     for path in (tmp_path / "bv" / "r.vhdr", fif):
         got, _ = _ingested(path)
         assert [g[3] for g in got] == ["O1", "", "Fp1"], (path.name, got)
+
+
+def test_cnt_event_past_the_end_is_dropped_as_by_every_reader(tmp_path: Path) -> None:
+    """The end rule for a Neuroscan CNT (written by eegprep's own writer: MNE writes none):
+    an event at the end is kept there, one a sample past it (4 ms) dropped, in one line."""
+    from eegprep.testing.fixtures.cnt_writer import write_cnt
+
+    x = np.random.default_rng(0).normal(0, 20, (len(LABELS), 1250))
+    events = [(100, 2), (1250, 1), (1251, 3)]
+    path = write_cnt(tmp_path / "src" / "r.cnt", x, LABELS, 250, events=events)
+    got, warnings = _ingested(path)
+    assert [(round(g[0], 6), g[2]) for g in got] == [(0.4, "2"), (5.0, "1")], got
+    said = [w for w in warnings if "dropped" in w]
+    assert len(said) == 1 and "1 event" in said[0] and "\n" not in said[0], warnings
