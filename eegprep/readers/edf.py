@@ -138,11 +138,14 @@ class EdfReader(Reader):
             layout = parse_layout(head)
             kept = _data_signals(path, f, head, layout)
             counts = f.getNSamples()  # one list for every signal (pyedflib builds it per call)
-            read = [_pyedflib_fields(f, i) for i in kept]
             data = fields.data_signals  # pyedflib's data signals are these, in the same order
             if len(data) != len(kept):
                 raise SourceError(path, f"EDF header: {len(data)} data signals by their labels, "
                                   f"{len(kept)} as pyedflib reads it")  # fmt: skip
+            read = [
+                _damage_of(replace(_pyedflib_fields(f, i), damage=s.damage), default_unit)
+                for i, s in zip(kept, data)
+            ]
             rates = [_rate(path, f, i, s, fields) for i, s in zip(kept, data)]
             signals = tuple(
                 _signal(path, s, rate, default_unit, int(counts[i]))
@@ -355,11 +358,6 @@ def _signal(
     check_sfreq(path, sfreq)
     factor = unit_or_default(s.unit, default_unit)
     pmin, pmax, dmin, dmax = s.physical_min, s.physical_max, s.digital_min, s.digital_max
-    if max(abs(pmin), abs(pmax)) * factor > MAX_ABS_UV:
-        raise SourceError(
-            path, f"signal {s.label!r}: a physical range of {pmin:g} to {pmax:g} {s.unit or 'uV'} "
-            f"(beyond +-{MAX_ABS_UV:g} uV): the header's calibration is damaged"
-        )  # fmt: skip
     if _no_calibration(s):  # read_into refuses its samples; the other signals are read
         return Signal(s.label, sfreq, n_samples, unit=s.unit, to_uv=float(factor))
     resolution = abs((pmax - pmin) / (dmax - dmin)) * factor
@@ -377,6 +375,22 @@ def _signal(
 MAX_ABS_UV = 1e15
 """The largest physical value an EDF signal may state, uV (a gigavolt, and far below float32's
 3.4e38): above it the calibration is damaged, and its samples would overflow to infinity."""
+
+
+def _damage_of(s: EdfSignalFields, default_unit: str) -> EdfSignalFields:
+    """``s`` with its range beyond :data:`MAX_ABS_UV` (in microvolts by its unit or
+    ``default_unit``) said in :attr:`~eegprep.readers.edf_header.EdfSignalFields.damage`:
+    its samples alone are refused (they would overflow), not the file."""
+    if s.damage:
+        return s
+    factor = unit_or_default(s.unit, default_unit)
+    pmin, pmax = s.physical_min, s.physical_max
+    if max(abs(pmin), abs(pmax)) * factor <= MAX_ABS_UV:
+        return s
+    return replace(
+        s, damage=f"signal {s.label!r}: a physical range of {pmin:g} to {pmax:g} "
+        f"{s.unit or 'uV'} (beyond +-{MAX_ABS_UV:g} uV): the header's calibration is damaged"
+    )  # fmt: skip
 
 
 def _calibration(s: EdfSignalFields) -> tuple[float, float, float] | str:
@@ -404,7 +418,11 @@ def _no_calibration(s: EdfSignalFields) -> str | None:
 
     EDF+ requires both ranges to differ, but writers leave a channel they did not record at
     ``0 0`` (pyedflib issue 256): such a channel refuses only a read of its own samples, not
-    the recording, whose other channels may be EEG as sound as any."""
+    the recording, whose other channels may be EEG as sound as any. So does a damaged one
+    (:attr:`~eegprep.readers.edf_header.EdfSignalFields.damage`: a field that is no finite
+    number, a range beyond :data:`MAX_ABS_UV`): a BDF's ``Status`` channel, never kept."""
+    if s.damage:
+        return s.damage
     if s.digital_max == s.digital_min:
         return f"signal {s.label!r}: digital minimum equals maximum ({s.digital_min:g})"
     if s.physical_max == s.physical_min:
@@ -414,13 +432,10 @@ def _no_calibration(s: EdfSignalFields) -> str | None:
 
 def _uncalibrated_notes(signals: Sequence[EdfSignalFields]) -> list[str]:
     """One warning naming the signals without calibration (their samples are never read)."""
-    names = [repr(s.label) for s in signals if _no_calibration(s)]
-    if not names:
+    problems = [p for p in map(_no_calibration, signals) if p]
+    if not problems:
         return []
-    return [
-        f"signals without calibration (digital or physical minimum equals maximum), no samples "
-        f"read: {', '.join(names)}"
-    ]
+    return [f"signals without calibration, no samples read: {'; '.join(problems)}"]
 
 
 _EMPTY_REFUSAL = "a signal of 0 samples per record"
@@ -446,7 +461,7 @@ def _own_header(
         layout = parse_layout(head)
     except (UnicodeDecodeError, ValueError):
         raise SourceError(path, refusal) from None
-    data = fields.data_signals  # (not empty: check_data_signals)
+    data = tuple(_damage_of(s, default_unit) for s in fields.data_signals)  # (not empty)
     signals = tuple(
         _signal(path, s, fields.sfreq(s.samples_per_record), default_unit,
                 s.samples_per_record * fields.n_records)

@@ -5,7 +5,9 @@ for faults that do not touch its samples: a micro sign in a unit, accented lette
 patient field, a start time written with colons, an ``EDF+C`` without an annotation signal, an
 ``EDF+D`` whose records are contiguous. MNE reads all of these. :class:`~eegprep.readers.edf.
 EdfReader` reads such a file with this parser instead; a field that is truly unusable (a
-calibration that is not a number) is refused in one line naming the field and the signal.
+record duration that is not a number) is refused in one line naming the field. A signal's
+calibration field that is no finite number refuses that signal's samples alone
+(:attr:`EdfSignalFields.damage`): a damaged ``Status`` channel never refuses the EEG.
 
 Text fields end at their first NUL byte and are decoded as UTF-8 where they are valid UTF-8, else
 as Latin-1; numbers as ASCII.
@@ -42,6 +44,10 @@ class EdfSignalFields:
     digital_min: float
     digital_max: float
     samples_per_record: int
+    damage: str = ""
+    """Why the signal's calibration is unusable (a field that is no finite number, a range
+    beyond :data:`~eegprep.readers.edf.MAX_ABS_UV`), naming the signal; ``""`` where none is.
+    Its samples alone are refused (a channel left out costs nothing)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,8 @@ def parse_edf_fields(path: str, head: bytes) -> EdfFields:
     Raises
     ------
     SourceError
-        A number field that is not a number, a record duration that is not positive and
+        A number field that is not a number (a calibration field aside: its signal's
+        ``damage``), a record duration that is not positive and
         finite, a signal whose samples per record are not a whole number >= 0, or no data
         signal of samples (every one of 0 samples per record).
     """
@@ -205,18 +212,44 @@ def _signal_fields(path: str, sig: dict[str, list[str]], n: int) -> list[EdfSign
                 path, f"EDF header gives signal {sig['label'][i]!r} "
                 f"{sig['samples_per_record'][i]!r} samples per record (a whole number >= 0)"
             )  # fmt: skip
+        cal = {key: _calibration_field(sig, key, i) for key in _CALIBRATION}
+        damage = next((problem for _, problem in cal.values() if problem), "")
         signals.append(
             EdfSignalFields(
                 label=labels[i],
                 unit=sig["unit"][i],
-                physical_min=_number(path, labels, sig["physical_min"][i], "physical minimum", i),
-                physical_max=_number(path, labels, sig["physical_max"][i], "physical maximum", i),
-                digital_min=_number(path, labels, sig["digital_min"][i], "digital minimum", i),
-                digital_max=_number(path, labels, sig["digital_max"][i], "digital maximum", i),
+                physical_min=cal["physical_min"][0],
+                physical_max=cal["physical_max"][0],
+                digital_min=cal["digital_min"][0],
+                digital_max=cal["digital_max"][0],
                 samples_per_record=int(spr),
+                damage=damage,
             )
         )
     return signals
+
+
+_CALIBRATION = {"physical_min": "physical minimum", "physical_max": "physical maximum",
+                "digital_min": "digital minimum", "digital_max": "digital maximum"}  # fmt: skip
+
+
+def _calibration_field(sig: dict[str, list[str]], key: str, i: int) -> tuple[float, str]:
+    """Signal ``i``'s calibration field ``key`` as a number, and ``""``; or NaN and what is
+    wrong with it (no finite number), naming the signal: that refuses the signal's samples
+    alone (:func:`~eegprep.readers.edf.EdfReader.read_into`), not the file, whose other
+    signals may be sound EEG beside a damaged ``Status`` or EOG channel."""
+    text = sig[key][i]
+    try:
+        x = float(text.replace(",", "."))  # some writers use a decimal comma
+    except ValueError:
+        x = math.nan
+    if math.isfinite(x):
+        return x, ""
+    field = _CALIBRATION[key]
+    return (
+        math.nan,
+        f"signal {sig['label'][i]!r}: header field {field} is {text!r}, not a finite number",
+    )
 
 
 def _stood_for(fields: EdfFields, written: str) -> EdfFields:

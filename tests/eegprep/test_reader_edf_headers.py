@@ -155,9 +155,18 @@ def test_an_unusable_record_duration_is_named(tmp_path: Path, value: bytes, mess
 def test_an_unusable_calibration_field_names_the_signal(tmp_path: Path) -> None:
     path, _ = _edf(tmp_path / "cal.edf")
     _patch(path, "physical_min", b"n/a", channel=1)
-    check_source_error(
-        EdfReader, str(path), "EDF header field physical minimum of signal 'Cz' is 'n/a'"
-    )
+    _check_own_samples_refused(path, "signal 'Cz': header field physical minimum is 'n/a'")
+
+
+def _check_own_samples_refused(path: Path, message: str) -> None:
+    """The header is read (the other signals' samples too); a read of signal 1's samples is
+    refused in one line naming the signal and its damaged field."""
+    header = EdfReader.read_header(str(path))
+    assert sum(message in w for w in header.warnings) == 1
+    np.testing.assert_array_equal(EdfReader.read_segment(header, [0, 2], 0, 10).shape, (2, 10))
+    with pytest.raises(SourceError, match=re.escape(message)) as info:
+        EdfReader.read_segment(header, [1], 0, 10)
+    assert "\n" not in str(info.value) and info.value.path == str(path)
 
 
 def test_inverted_digital_range_keeps_a_positive_step(tmp_path: Path) -> None:
@@ -182,7 +191,7 @@ def test_an_absurd_physical_range_is_named_not_overflowed(tmp_path: Path) -> Non
     path, _ = _edf(tmp_path / "range.edf")
     _patch(path, "physical_min", b"-1e300", channel=1)
     _patch(path, "physical_max", b"1e300", channel=1)
-    check_source_error(EdfReader, str(path), r"signal 'Cz': a physical range of -1e\+300")
+    _check_own_samples_refused(path, "signal 'Cz': a physical range of -1e+300")
 
 
 @pytest.mark.parametrize("reserved", ["EDF+C", ""])

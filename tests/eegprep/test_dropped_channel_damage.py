@@ -1,0 +1,78 @@
+"""A channel eegprep does not keep (a BDF's ``Status``, an EOG, a channel of no 10-20 site) with
+a damaged header field never refuses a file whose EEG channels are sound: the EEG is ingested
+with at most one warning naming the channel; the same damage on a kept EEG channel is refused
+in one line naming it (its samples have no physical values)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegprep.base.errors import SourceError
+from eegprep.corpus.manifest import load_manifest
+from eegprep.ingestion.inmemory import read_preprocessed
+from eegprep.testing.edf_writer import field_span, write_edf
+
+LABELS = ["Fp1", "Cz", "O1", "Status"]
+SECONDS = 20
+
+# field -> (min text, max text) for the calibration fields; "unit"/"label" -> text
+CALIBRATION = {
+    "physical equal": ("physical", b"0", b"0"),
+    "digital equal": ("digital", b"0", b"0"),
+    "absurd range": ("physical", b"-1e300", b"1e300"),
+    "above 1e15 uV": ("physical", b"-2e16", b"2e16"),
+    "nan": ("physical", b"nan", b"nan"),
+    "inf": ("physical", b"-inf", b"inf"),
+    "text": ("physical", b"n/a", b"n/a"),
+    "digital nan": ("digital", b"nan", b"1"),
+}
+OTHER = {"unit garbage": ("physical_dim", b"#?\xff%"), "empty label": ("label", b""),
+         "blank label": ("label", b"    ")}  # fmt: skip
+
+
+def _file(tmp_path: Path, suffix: str, channel: int, damage: str) -> Path:
+    rng = np.random.default_rng(4)
+    signals = [20 * rng.standard_normal(256 * SECONDS) for _ in LABELS]
+    path = write_edf(
+        tmp_path / f"rec{suffix}", signals, labels=LABELS, sfreqs=256, bdf=suffix == ".bdf"
+    )
+    data = bytearray(path.read_bytes())
+    patches = []
+    if damage in CALIBRATION:
+        kind, low, high = CALIBRATION[damage]
+        patches = [(f"{kind}_min", low), (f"{kind}_max", high)]
+    else:
+        patches = [OTHER[damage]]
+    for name, value in patches:
+        span = field_span(name, n_signals=len(LABELS), channel=channel)
+        data[span] = value.ljust(span.stop - span.start, b" ")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".edf", ".bdf"])
+@pytest.mark.parametrize("damage", [*CALIBRATION, *OTHER])
+def test_a_damaged_dropped_channel_leaves_the_eeg_ingested(
+    tmp_path: Path, suffix: str, damage: str
+) -> None:
+    path = _file(tmp_path, suffix, 3, damage)
+    pre = read_preprocessed(path, load_manifest("tuab"))
+    assert pre.channels == ["FP1", "CZ", "O1"]
+    assert np.isfinite(pre.data).all()
+    about = [w for w in pre.warnings if "Status" in w or "calibration" in w]
+    assert len(about) <= 1, pre.warnings
+    assert all("\n" not in w for w in pre.warnings)
+
+
+@pytest.mark.parametrize("suffix", [".edf", ".bdf"])
+@pytest.mark.parametrize("damage", list(CALIBRATION))
+def test_the_same_damage_on_a_kept_channel_is_refused_in_one_line(
+    tmp_path: Path, suffix: str, damage: str
+) -> None:
+    path = _file(tmp_path, suffix, 1, damage)
+    with pytest.raises(SourceError, match="'Cz'") as info:
+        read_preprocessed(path, load_manifest("tuab"))
+    assert "\n" not in str(info.value) and info.value.path == str(path)
