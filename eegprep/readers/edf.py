@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import re
 import sys
 import threading
 import warnings
@@ -110,7 +111,11 @@ class EdfReader(Reader):
             # and an EDF+ whose record stamps disagree with its rounded record duration
             # (the rounding said by its own line: fields.rate_note)
             rounded = fields.rate_note is not None and _LATE_REFUSAL in exc.problem
-            quiet = edf_d or late or unclosed or rounded or exc.problem == _EMPTY_REFUSAL
+            # and a damaged calibration field, which the signals' own line names
+            damaged = any(
+                map(_no_calibration, fields.data_signals)
+            ) and _CALIBRATION_REFUSAL.search(exc.problem)
+            quiet = edf_d or late or unclosed or rounded or damaged or exc.problem == _EMPTY_REFUSAL
             said = None if quiet else _own_note(exc.problem)
             notes = tuple(w for w in (warning, said, *notes, *own.warnings) if w)
             return replace(
@@ -437,6 +442,10 @@ def _uncalibrated_notes(signals: Sequence[EdfSignalFields]) -> list[str]:
         return []
     return [f"signals without calibration, no samples read: {'; '.join(problems)}"]
 
+
+_CALIBRATION_REFUSAL = re.compile(r"(Physical|Digital) (Minimum|Maximum)", re.IGNORECASE)
+"""pyedflib's words for a calibration field it cannot read (``... compliant (Physical
+Minimum)``): a damaged signal's, said by :func:`_uncalibrated_notes`."""
 
 _EMPTY_REFUSAL = "a signal of 0 samples per record"
 """Why :meth:`EdfReader.read_header` reads a file with its own parser, not pyedflib's: pyedflib

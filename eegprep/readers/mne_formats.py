@@ -87,6 +87,12 @@ from eegprep.readers.companions import (
     special_companion,
     vhdr_companions,
 )
+from eegprep.readers.damaged_channels import (
+    LAYOUT_KEY,
+    check_damaged,
+    damaged_channels,
+    damaged_note,
+)
 from eegprep.readers.edf import EdfReader
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.fif_tags import cut_problem
@@ -258,6 +264,7 @@ class MneReader(Reader):
                 at = replace(at, events=list(timed[0]), events_warning=timed[1])
         empty, notes_empty = _empty_signals(path, raw, labels)
         kept = tuple(i for i in range(len(signals)) if i not in empty)
+        damaged = damaged_channels(path, kept)  # (their samples alone refused)
         return Header(
             path=path,
             reader=cls.name,
@@ -275,8 +282,11 @@ class MneReader(Reader):
                 ("edf_header", own.edf_header),
                 ("mne_skips", skips.spans),
                 ("mne_picks", kept),
+                (LAYOUT_KEY, damaged),
             ),
-            warnings=_said(path, (size_warning, rate.note, *notes_empty), at),
+            warnings=_said(
+                path, (size_warning, rate.note, *notes_empty, damaged_note(damaged)), at
+            ),
             joins=at.joined,
             gaps=at.gaps,
             gaps_stated=at.stated,
@@ -300,6 +310,7 @@ class MneReader(Reader):
         if header.reader == EdfReader.name:  # an EDF/BDF header from eegprep's own reader
             return EdfReader.read_segment(header, picks, start, stop)
         check_segment(header, picks, start, stop)
+        check_damaged(header, picks)
         if start == stop:  # MNE refuses empty ranges
             return np.empty((len(picks), 0), dtype=np.float32)
         check_readable(header.path)

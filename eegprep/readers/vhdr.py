@@ -289,6 +289,9 @@ class VhdrChannel:
         The value of one stored unit; :data:`DEFAULT_RESOLUTION` for an empty field.
     unit : str
         The unit as written (:data:`DEFAULT_UNIT` for an empty or absent field).
+    damage : str
+        What is wrong with the resolution (no number, 0, not finite, overflowing), naming
+        the channel; ``""`` where nothing is (``resolution`` is then the one written).
     """
 
     key: str
@@ -296,6 +299,7 @@ class VhdrChannel:
     name: str
     resolution: float
     unit: str
+    damage: str = ""
 
 
 @dataclass(frozen=True)
@@ -672,9 +676,7 @@ def _channel(path: str, key: str, number: int, value: str, fmt: str) -> VhdrChan
             f"(an empty field takes its default: resolution {DEFAULT_RESOLUTION:g}, unit "
             f"{DEFAULT_UNIT}); the header is damaged",
         )
-    name = fields[0].replace(r"\1", ",")
-    if not name.strip():
-        raise SourceError(path, f"channel {ch} has no name in [Channel Infos] ({value!r})")
+    name = fields[0].replace(r"\1", ",")  # (an empty name: a channel of no site, dropped)
     written, unit = fields[2], fields[3] if len(fields) > 3 else ""
     shown = f"channel {ch} ({name.strip()!r})"
     if _WHOLE.fullmatch(written.strip()) and unit.strip().isdigit():
@@ -690,29 +692,35 @@ def _channel(path: str, key: str, number: int, value: str, fmt: str) -> VhdrChan
             "or misplaced (<name>,<reference>,<resolution>,<unit>); the header is damaged",
         )
     unit = unit or DEFAULT_UNIT
+    resolution, damage = _resolution(shown, written, unit, fmt)
+    return VhdrChannel(key, number, name, resolution, unit, damage)
+
+
+def _resolution(shown: str, written: str, unit: str, fmt: str) -> tuple[float, str]:
+    """A channel's resolution (the value of one stored unit) and ``""``; or
+    :data:`DEFAULT_RESOLUTION` and what is wrong with it (no number, not finite, 0, or
+    overflowing float32 in microvolts), naming the channel ``shown``: that refuses the
+    channel's samples alone, not the file (:mod:`eegprep.readers.damaged_channels`)."""
     resolution = DEFAULT_RESOLUTION if written == "" else _number(written)
     if resolution is None:
-        raise SourceError(
-            path,
+        return DEFAULT_RESOLUTION, (
             f"{shown} has a resolution of {written!r} in the header, not a number (leave the "
-            f"field empty for the default, {DEFAULT_RESOLUTION:g}); the header is damaged",
+            f"field empty for the default, {DEFAULT_RESOLUTION:g}); the header is damaged"
         )
     if not (math.isfinite(resolution) and resolution != 0):
-        raise SourceError(
-            path,
+        return DEFAULT_RESOLUTION, (
             f"{shown} has a resolution of {written.strip()!r} in the header: it must be a "
-            "finite, non-zero number (the value of one stored unit); the header is damaged",
+            "finite, non-zero number (the value of one stored unit); the header is damaged"
         )
     largest = abs(resolution) * (unit_to_uv(unit) or 1.0)
     largest *= 1.0 if fmt in _FLOAT_FORMATS else _BINARY_MAX[fmt]  # (a float file in mV or V)
     if not largest <= _FLOAT32_MAX:
-        raise SourceError(
-            path,
+        return DEFAULT_RESOLUTION, (
             f"{shown} has a resolution of {written.strip()!r} {unit.strip()}: its stored "
             f"values would overflow ({largest:.3g} uV for the largest, beyond "
-            f"{_FLOAT32_MAX:.3g}); the header is damaged",
+            f"{_FLOAT32_MAX:.3g}); the header is damaged"
         )
-    return VhdrChannel(key, number, name, resolution, unit)
+    return resolution, ""
 
 
 def _number(text: str) -> float | None:

@@ -63,9 +63,16 @@ def read_raw_brainvision(path: str, **options: Any) -> RawBrainVision:
     """``mne.io.read_raw_brainvision(path, **options)``; a header of text data as
     :class:`RawBrainVisionText`."""
     fields = read_vhdr(path)
-    if fields.text is None:
+    damaged = {c.key.encode() for c in fields.channels if c.damage}
+    if fields.text is None and not damaged:
         return RawBrainVision(path, **options)
     data_file, markers = _named(path)
+    if fields.text is None:  # MNE cannot read a damaged resolution: 1 in its copy
+        with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-") as tmp:
+            header = os.path.join(tmp, "header" + os.path.splitext(path)[1].lower())
+            with open(header, "wb") as fh:
+                fh.write(_mended_header(path, data_file, markers, damaged))
+            return RawBrainVision(header, **options)
     index = text_index(path, data_file, fields.text)
     with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-text-") as tmp:
         placeholder = os.path.join(tmp, "samples")
@@ -73,7 +80,7 @@ def read_raw_brainvision(path: str, **options: Any) -> RawBrainVision:
             fh.truncate(index.n_samples * fields.text.n_values * 4)
         header = os.path.join(tmp, "header" + os.path.splitext(path)[1].lower())
         with open(header, "wb") as fh:
-            fh.write(_binary_header(path, placeholder, markers))
+            fh.write(_binary_header(path, placeholder, markers, damaged))
         return RawBrainVisionText(header, data_file, fields.text, index, **options)
 
 
@@ -92,15 +99,53 @@ def _named(path: str) -> tuple[str, str | None]:
     return named.get("datafile", ""), named.get("markerfile") or None
 
 
-def _binary_header(path: str, placeholder: str, markers: str | None) -> bytes:
+def _mended_header(path: str, data_file: str, markers: str | None, damaged: set[bytes]) -> bytes:
+    """The header ``path`` as MNE can read it: the channels of ``damaged`` keys (``b"ch4"``)
+    given a resolution of 1 (their samples are never read:
+    :mod:`eegprep.readers.damaged_channels`), the data and marker files named by absolute
+    path."""
+    swapped = {
+        b"datafile": b"DataFile=" + os.fsencode(data_file),
+        b"markerfile": b"MarkerFile=" + os.fsencode(markers or ""),
+    }
+    out: list[bytes] = []
+    with open(path, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    section = b""
+    for line in lines:
+        key = line.partition(b"=")[0].strip().lower()
+        if line.strip().startswith(b"["):
+            section = line.strip().lower()
+        out.append(_mended_line(line, key, section, damaged, swapped))
+    return b"\n".join(out)
+
+
+def _mended_line(
+    line: bytes, key: bytes, section: bytes, damaged: set[bytes], swapped: dict[bytes, bytes]
+) -> bytes:
+    """One header line for :func:`_mended_header` and :func:`_binary_header`."""
+    if b"=" not in line:
+        return line
+    if section == b"[channel infos]" and key in damaged:
+        name, _, value = line.partition(b"=")
+        fields = value.split(b",")
+        return name + b"=" + b",".join([*fields[:2], b"1", *fields[3:]])
+    return swapped.get(key, line)
+
+
+def _binary_header(path: str, placeholder: str, markers: str | None, damaged: set[bytes]) -> bytes:
     """The header ``path`` rewritten for MNE: 32-bit float samples side by side in
-    ``placeholder``, the marker file named by absolute path."""
+    ``placeholder``, the marker file named by absolute path (and the ``damaged`` channels'
+    resolution 1: :func:`_mended_header`)."""
     out: list[bytes] = []
     binary_section = False
+    section = b""
     with open(path, "rb") as fh:
         lines = fh.read().split(b"\n")
     for line in lines:
         key = line.partition(b"=")[0].strip().lower()
+        if line.strip().startswith(b"["):
+            section = line.strip().lower()
         if line.strip().lower() == b"[binary infos]":
             binary_section = True
         if line.strip().lower() == b"[channel infos]" and not binary_section:
@@ -112,5 +157,5 @@ def _binary_header(path: str, placeholder: str, markers: str | None) -> bytes:
             b"datafile": b"DataFile=" + os.fsencode(placeholder),
             b"markerfile": b"MarkerFile=" + os.fsencode(markers or ""),
         }
-        out.append(swapped.get(key, line) if b"=" in line else line)
+        out.append(_mended_line(line, key, section, damaged, swapped))
     return b"\n".join(out)

@@ -6,13 +6,15 @@ in one line naming it (its samples have no physical values)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from eegprep.base.errors import SourceError
-from eegprep.corpus.manifest import load_manifest
+from eegprep.corpus.manifest import load_manifest, parse_manifest
 from eegprep.ingestion.inmemory import read_preprocessed
+from eegprep.readers.mne_formats import clear_cache
 from eegprep.testing.edf_writer import field_span, write_edf
 
 LABELS = ["Fp1", "Cz", "O1", "Status"]
@@ -62,7 +64,7 @@ def test_a_damaged_dropped_channel_leaves_the_eeg_ingested(
     pre = read_preprocessed(path, load_manifest("tuab"))
     assert pre.channels == ["FP1", "CZ", "O1"]
     assert np.isfinite(pre.data).all()
-    about = [w for w in pre.warnings if "Status" in w or "calibration" in w]
+    about = [w for w in pre.warnings if any(k in w for k in ("Status", "calibration", "compliant"))]
     assert len(about) <= 1, pre.warnings
     assert all("\n" not in w for w in pre.warnings)
 
@@ -75,4 +77,65 @@ def test_the_same_damage_on_a_kept_channel_is_refused_in_one_line(
     path = _file(tmp_path, suffix, 1, damage)
     with pytest.raises(SourceError, match="'Cz'") as info:
         read_preprocessed(path, load_manifest("tuab"))
+    assert "\n" not in str(info.value) and info.value.path == str(path)
+
+
+def _folder(reader: str) -> Any:
+    raw = dict(load_manifest("folder").raw)
+    raw["reader"], raw["mains"] = {"name": reader, "options": {}}, 50
+    return parse_manifest(raw, "my.toml")
+
+
+def _vhdr(tmp_path: Path, channel: int, line: str) -> Path:
+    """A BrainVision header (INT_16 multiplexed samples, resolution 0.1 uV) whose channel
+    ``channel`` is written ``line`` (``<name>,<reference>,<resolution>,<unit>``)."""
+    rng = np.random.default_rng(5)
+    codes = np.round(rng.normal(0, 200, (len(LABELS), 250 * SECONDS))).astype("<i2")
+    rows = [f"{label},,0.1,µV" for label in LABELS]
+    rows[channel] = line.replace("{label}", LABELS[channel])
+    chans = "\n".join(f"Ch{i + 1}={row}" for i, row in enumerate(rows))
+    (tmp_path / "x.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=x.eeg\nDataFormat=BINARY\nDataOrientation=MULTIPLEXED\n"
+        f"NumberOfChannels={len(LABELS)}\nSamplingInterval=4000\n\n[Binary Infos]\n"
+        f"BinaryFormat=INT_16\n\n[Channel Infos]\n{chans}\n",
+        encoding="utf-8",
+    )
+    codes.T.tofile(tmp_path / "x.eeg")
+    return tmp_path / "x.vhdr"
+
+
+VHDR_DAMAGE = {
+    "resolution 0": "{label},,0,µV", "resolution negative": "{label},,-0.1,µV",
+    "resolution absent": "{label},,,µV", "resolution text": "{label},,abc,µV",
+    "resolution nan": "{label},,nan,µV", "resolution inf": "{label},,inf,µV",
+    "resolution absurd": "{label},,1e300,µV", "unit garbage": "{label},,0.1,#?%",
+    "empty label": ",,0.1,µV", "blank label": "   ,,0.1,µV",
+}  # fmt: skip
+VHDR_REFUSED = ("resolution 0", "resolution text", "resolution nan", "resolution inf",
+                "resolution absurd")  # fmt: skip
+"""The damage that leaves a channel no physical values: refused on a kept channel."""
+
+
+@pytest.mark.parametrize("damage", list(VHDR_DAMAGE))
+def test_a_damaged_dropped_brainvision_channel_leaves_the_eeg_ingested(
+    tmp_path: Path, damage: str
+) -> None:
+    clear_cache()
+    path = _vhdr(tmp_path, 3, VHDR_DAMAGE[damage])
+    pre = read_preprocessed(path, _folder("mne"))
+    assert pre.channels == ["FP1", "CZ", "O1"]
+    assert np.isfinite(pre.data).all()
+    about = [w for w in pre.warnings if "Status" in w or "resolution" in w]
+    assert len(about) <= 1, pre.warnings
+
+
+@pytest.mark.parametrize("damage", VHDR_REFUSED)
+def test_the_same_brainvision_damage_on_a_kept_channel_is_refused_in_one_line(
+    tmp_path: Path, damage: str
+) -> None:
+    clear_cache()
+    path = _vhdr(tmp_path, 1, VHDR_DAMAGE[damage])
+    with pytest.raises(SourceError, match="'Cz'") as info:
+        read_preprocessed(path, _folder("mne"))
     assert "\n" not in str(info.value) and info.value.path == str(path)

@@ -289,7 +289,6 @@ COORD1 = "[Coordinates]\nCh1=1,0,0"
         (CH3, "Ch3=F3", r"channel Ch3 is written 'F3' in \[Channel Infos\]: BrainVision needs"),
         (CH3, "Ch3=F3 ref 0.1 uV", r"'F3 ref 0.1 uV' .*: its fields are separated by spaces"),
         (CH3, "Ch3=F3,", r"channel Ch3 is written 'F3,' .*<name>,<reference>,<resolution>"),
-        (CH3, "Ch3=,,0.1,µV", r"channel Ch3 has no name in \[Channel Infos\]"),
         (CH3, "Ch3=F3,,0,1,µV", r"'F3'\) has a resolution written with a decimal comma \(0,1\)"),
         (CH3, "Ch3=F3,,1,5,µV", r"decimal comma \(1,5\): .*write 1\.5"),
         (CH3, "Ch3=F3,,0.1,5", r"has the unit '5' in \[Channel Infos\], a number"),
