@@ -1,5 +1,6 @@
 """Channels of a file read by MNE whose header gives their samples no physical values: a
-BrainVision channel whose resolution is no number, 0, not finite or overflowing float32.
+BrainVision channel whose resolution is no number, 0, not finite or overflowing float32; a GDF
+channel whose physical or digital range is empty, not finite or absurd (:func:`gdf_damage`).
 
 Such a channel refuses only a read of its own samples, as an EDF signal without calibration
 does (:func:`~eegprep.readers.edf._no_calibration`): a damaged ``Status`` or EOG channel,
@@ -11,12 +12,16 @@ Pure functions of the path and the header; nothing is kept between calls.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.base import Header
 from eegprep.readers.companions import BRAINVISION_HEADERS
+from eegprep.readers.edf import MAX_ABS_UV
+from eegprep.readers.gdf_records import gdf_labels, gdf_records
+from eegprep.readers.gdf_values import gdf_units
 from eegprep.readers.vhdr import read_vhdr
 
 LAYOUT_KEY = "damaged"
@@ -26,22 +31,57 @@ pairs, the index into the header's signals."""
 
 def damaged_channels(path: str, kept: Sequence[int]) -> tuple[tuple[int, str], ...]:
     """``(index, problem)`` of each damaged channel of ``path`` among the file's channels
-    ``kept`` (the index into ``kept``: the header's signals); ``()`` for other formats."""
-    if PurePath(path).suffix.lower() not in BRAINVISION_HEADERS:
+    ``kept`` (the index into ``kept``: the header's signals); ``()`` for formats other than
+    BrainVision and GDF."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix in BRAINVISION_HEADERS:
+        problems = [c.damage for c in read_vhdr(path).channels]
+    elif suffix == ".gdf":
+        problems = gdf_damage(path)
+    else:
         return ()
-    channels = read_vhdr(path).channels
     return tuple(
-        (at, channels[i].damage)
-        for at, i in enumerate(kept)
-        if i < len(channels) and channels[i].damage
+        (at, problems[i]) for at, i in enumerate(kept) if i < len(problems) and problems[i]
     )
+
+
+def gdf_damage(path: str) -> list[str]:
+    """What leaves each channel of a GDF file no physical values (``""`` where nothing does):
+    a physical or digital range that is not finite or empty (minimum equal to maximum: MNE
+    reads it with a gain of 1, a digital range of 0 so gave values of millions of uV), or a
+    physical range beyond :data:`~eegprep.readers.edf.MAX_ABS_UV` in its unit."""
+    records = gdf_records(path)
+    if records is None:
+        return []
+    labels = gdf_labels(path, len(records.physical))
+    units = gdf_units(path)
+    out = []
+    for i, ((pmin, pmax), (dmin, dmax)) in enumerate(zip(records.physical, records.digital)):
+        volts = units[i].volts if i < len(units) else None
+        to_uv = 1.0 if volts is None else volts * 1e6
+        problem = _range_problem(pmin, pmax, dmin, dmax, to_uv)
+        out.append(f"channel {labels[i]!r}: {problem}" if problem else "")
+    return out
+
+
+def _range_problem(pmin: float, pmax: float, dmin: float, dmax: float, to_uv: float) -> str:
+    """What is wrong with a channel's ranges (``to_uv``: microvolts per physical unit)."""
+    if not all(math.isfinite(v) for v in (pmin, pmax, dmin, dmax)):
+        return f"a physical range of {pmin:g} to {pmax:g}, digital {dmin:g} to {dmax:g}"
+    if dmin == dmax:
+        return f"digital minimum equals maximum ({dmin:g})"
+    if pmin == pmax:
+        return f"physical minimum equals maximum ({pmin:g})"
+    if max(abs(pmin), abs(pmax)) * to_uv > MAX_ABS_UV:
+        return f"a physical range of {pmin:g} to {pmax:g} (beyond +-{MAX_ABS_UV:g} uV)"
+    return ""
 
 
 def damaged_note(damaged: Sequence[tuple[int, str]]) -> str | None:
     """The one warning naming every damaged channel (``None`` where none is)."""
     if not damaged:
         return None
-    return "channels without a usable resolution, no samples read: " + "; ".join(
+    return "channels without a usable calibration, no samples read: " + "; ".join(
         problem for _, problem in damaged
     )
 
@@ -53,5 +93,5 @@ def check_damaged(header: Header, picks: Sequence[int]) -> None:
         if at in picks:
             raise SourceError(
                 header.path, f"{problem}: no physical values for its samples; leave the "
-                "channel out (`[channels] exclude`) or correct its resolution"
+                "channel out (`[channels] exclude`) or correct its header"
             )  # fmt: skip

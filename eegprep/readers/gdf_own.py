@@ -44,10 +44,11 @@ from eegprep.readers.base import (
     frozen_options,
     unit_or_default,
 )
+from eegprep.readers.damaged_channels import LAYOUT_KEY, damaged_channels, damaged_note
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_header import check_gdf
-from eegprep.readers.gdf_records import GdfRecords, gdf_nan_channels, gdf_records
+from eegprep.readers.gdf_records import GdfRecords, gdf_labels, gdf_nan_channels, gdf_records
 from eegprep.readers.gdf_values import GdfUnit, gdf_annotations, gdf_units
 
 _STIM_NAMES = ("status", "trigger")  # MNE's stim_channel="auto"
@@ -80,7 +81,7 @@ def gdf_own_header(
     records = gdf_records(path)
     if records is None:  # (check_gdf refuses what this cannot read)
         raise SourceError(path, "not a GDF file it can read: re-export it")
-    labels = _labels(path, len(records.n_per_record))
+    labels = gdf_labels(path, len(records.n_per_record))
     kinds = _kinds(labels, options)
     units = gdf_units(path)
     filled = [i for i, n in enumerate(records.n_per_record) if n > 0]
@@ -100,7 +101,10 @@ def gdf_own_header(
                               (unfilled, NAN_FILLED))
         if found
     ]  # fmt: skip
-    said = tuple(w for w in (warning, *notes, timed[1] if timed else None) if w)
+    damaged = damaged_channels(path, kept)  # (their samples alone refused)
+    said = tuple(
+        w for w in (warning, *notes, damaged_note(damaged), timed[1] if timed else None) if w
+    )
     return Header(
         path=path,
         reader=reader,
@@ -114,18 +118,11 @@ def gdf_own_header(
             ("gdf_own_rate", tuple(range(len(kept)))),
             ("mne_picks", kept),
             ("mne_skips", ()),
+            (LAYOUT_KEY, damaged),
         ),
         warnings=said,
         empty_channels=tuple(labels[i] for i in empty),
     )
-
-
-def _labels(path: str, ns: int) -> list[str]:
-    """Each channel's label (16 bytes from byte 256), as :func:`check_gdf` reads it."""
-    with open_regular(path, buffering=-1) as fh:
-        fh.seek(256)
-        raw = fh.read(16 * ns)
-    return [raw[16 * i : 16 * i + 16].decode("latin-1").strip("\x00 ") for i in range(ns)]
 
 
 def _kinds(labels: Sequence[str], options: Mapping[str, Any]) -> list[str]:

@@ -59,6 +59,8 @@ class GdfRecords:
         Physical value of a code: ``code * cal + offset``, in the channel's unit.
     physical : tuple of (float, float)
         Each channel's physical minimum and maximum as the header states them.
+    digital : tuple of (float, float)
+        Each channel's digital minimum and maximum as the header states them.
     """
 
     data_start: int
@@ -71,6 +73,7 @@ class GdfRecords:
     cal: tuple[float, ...]
     offset: tuple[float, ...]
     physical: tuple[tuple[float, float], ...] = ()
+    digital: tuple[tuple[float, float], ...] = ()
 
     def sfreq(self, channel: int) -> float:
         """The channel's rate in Hz: its samples per record over a record's seconds."""
@@ -107,7 +110,16 @@ def gdf_records(path: str) -> GdfRecords | None:
         cal=tuple(cal.tolist()),
         offset=tuple((pmin - dmin * cal).tolist()),
         physical=tuple(zip(pmin.tolist(), pmax.tolist(), strict=True)),
+        digital=tuple(zip(dmin.tolist(), dmax.tolist(), strict=True)),
     )
+
+
+def gdf_labels(path: str, ns: int) -> list[str]:
+    """Each channel's label (16 bytes from byte 256), as :func:`check_gdf` reads it."""
+    with open_regular(path, buffering=-1) as fh:
+        fh.seek(256)
+        raw = fh.read(16 * ns)
+    return [raw[16 * i : 16 * i + 16].decode("latin-1").strip("\x00 ") for i in range(ns)]
 
 
 _CHUNK_BYTES = 1 << 22

@@ -5,6 +5,8 @@ in one line naming it (its samples have no physical values)."""
 
 from __future__ import annotations
 
+import math
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from eegprep.corpus.manifest import load_manifest, parse_manifest
 from eegprep.ingestion.inmemory import read_preprocessed
 from eegprep.readers.mne_formats import clear_cache
 from eegprep.testing.edf_writer import field_span, write_edf
+from eegprep.testing.fixtures.gdf_writer import write_gdf
 
 LABELS = ["Fp1", "Cz", "O1", "Status"]
 SECONDS = 20
@@ -139,3 +142,93 @@ def test_the_same_brainvision_damage_on_a_kept_channel_is_refused_in_one_line(
     with pytest.raises(SourceError, match="'Cz'") as info:
         read_preprocessed(path, _folder("mne"))
     assert "\n" not in str(info.value) and info.value.path == str(path)
+
+
+GDF_DAMAGE = {
+    "physical equal": ("physical", 0.0, 0.0), "digital equal": ("digital", 0.0, 0.0),
+    "absurd range": ("physical", -1e300, 1e300), "above 1e15 uV": ("physical", -2e16, 2e16),
+    "nan": ("physical", math.nan, math.nan), "inf": ("physical", -math.inf, math.inf),
+    "digital nan": ("digital", math.nan, 1.0),
+}  # fmt: skip
+
+
+def _gdf(tmp_path: Path, version: str, channel: int, damage: str) -> Path:
+    """A GDF file (int16 samples, +-3276.7 uV) whose channel ``channel`` has the calibration
+    ``damage`` (GDF 1.25 keeps its digital range as int64: NaN is 2.20's alone)."""
+    rng = np.random.default_rng(6)
+    path = write_gdf(tmp_path / "x.gdf", rng.normal(0, 30, (4, 256 * SECONDS)), LABELS, 256,
+                     version=version)  # fmt: skip
+    data, n = bytearray(path.read_bytes()), len(LABELS)
+    kind, low, high = GDF_DAMAGE[damage]
+    at = 256 + 104 * n + (0 if kind == "physical" else 16 * n) + 8 * channel
+    code = "<d" if kind == "physical" or version == "2.20" else "<q"
+    data[at : at + 8] = struct.pack(code, low if code == "<d" else int(low))
+    data[at + 8 * n : at + 8 * n + 8] = struct.pack(code, high if code == "<d" else int(high))
+    path.write_bytes(bytes(data))
+    return path
+
+
+GDF_CASES = [
+    (v, d) for v in ("1.25", "2.20") for d in GDF_DAMAGE if v == "2.20" or d != "digital nan"
+]
+
+
+@pytest.mark.parametrize(("version", "damage"), GDF_CASES)
+def test_a_damaged_dropped_gdf_channel_leaves_the_eeg_ingested(
+    tmp_path: Path, version: str, damage: str
+) -> None:
+    clear_cache()
+    path = _gdf(tmp_path, version, 3, damage)
+    pre = read_preprocessed(path, _folder("mne"))
+    assert pre.channels == ["FP1", "CZ", "O1"]
+    assert np.isfinite(pre.data).all()
+    assert len([w for w in pre.warnings if "Status" in w]) <= 1, pre.warnings
+
+
+@pytest.mark.parametrize(("version", "damage"), GDF_CASES)
+def test_the_same_gdf_damage_on_a_kept_channel_is_refused_in_one_line(
+    tmp_path: Path, version: str, damage: str
+) -> None:
+    clear_cache()
+    path = _gdf(tmp_path, version, 1, damage)
+    with pytest.raises(SourceError, match="'Cz'") as info:
+        read_preprocessed(path, _folder("mne"))
+    assert "\n" not in str(info.value) and info.value.path == str(path)
+
+
+MIXED_RANGES = {
+    "physical equal": (0.0, 0.0, -32768.0, 32767.0), "digital equal": (-100.0, 100.0, 0.0, 0.0),
+    "absurd range": (-1e300, 1e300, -32768.0, 32767.0), "nan": (math.nan, 1.0, -32768.0, 32767.0),
+}  # fmt: skip
+
+
+def _mixed_gdf(tmp_path: Path, channel: int, damage: str) -> Path:
+    """A GDF 2.20 file of int16 EEG beside an int32 ``Status`` (sizes MNE cannot open: read by
+    eegprep's own GDF reader), channel ``channel``'s ranges damaged."""
+    from tests.eegprep.test_gdf_mixed_sizes import _Channel, _codes, _write
+
+    sound = (-3276.8, 3276.7, -32768.0, 32767.0)
+    channels = [_Channel(label, "int16", 256, "uV", sound) for label in LABELS[:3]]
+    channels.append(_Channel("Status", "int32", 256, "", (0.0, 65535.0, 0.0, 65535.0)))
+    codes = [_codes(c, SECONDS, seed) for seed, c in enumerate(channels)]
+    channels[channel].ranges = MIXED_RANGES[damage]
+    path = tmp_path / "mixed.gdf"
+    _write(path, "GDF 2.20", channels, codes)
+    return path
+
+
+@pytest.mark.parametrize("damage", list(MIXED_RANGES))
+@pytest.mark.parametrize("channel", [3, 1])
+def test_a_mixed_sizes_gdf_refuses_only_a_damaged_kept_channel(
+    tmp_path: Path, damage: str, channel: int
+) -> None:
+    clear_cache()
+    path = _mixed_gdf(tmp_path, channel, damage)
+    if channel == 1:
+        with pytest.raises(SourceError, match="'Cz'") as info:
+            read_preprocessed(path, _folder("mne"))
+        assert "\n" not in str(info.value) and info.value.path == str(path)
+        return
+    pre = read_preprocessed(path, _folder("mne"))
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+    assert len([w for w in pre.warnings if "Status" in w]) <= 1, pre.warnings
