@@ -53,7 +53,7 @@ def open_problem(fmt: str, exc: Exception) -> str:
     if fmt == "EEGLAB" and _raised_in(exc, _CHANLOCS_READERS):
         return (
             f"MNE cannot read EEG.chanlocs, the channels' labels, types and positions "
-            f"({exception_summary(exc)}): a label that is empty, or neither text nor a "
+            f"({exception_summary(exc)}): a label that is neither text nor a "
             "finite number, say; name each channel in EEGLAB and save the dataset again"
         )
     if fmt in ("EDF", "BDF") and _EDF_TEXT_BYTES in str(exc):

@@ -15,7 +15,8 @@ it (:func:`eeglab_defaults`): a dataset saved without ``chanlocs`` (EEGLAB's emp
 ``chanlocs = []``) has channels named from ``EEG.nbchan`` alone, as one with an empty
 ``chanlocs`` (MNE failed on it: ``'Bunch' object has no attribute 'chanlocs'``), and a label
 that is a number is that number as a whole number's text (EEGLAB's ``int2str``: 2 is ``'2'``;
-MNE failed: ``each entry in ch_names must be an instance of str``).
+MNE failed: ``each entry in ch_names must be an instance of str``), as is an empty label
+(``''``, an empty array: ``""``, a channel of no site, which the ingest drops).
 
 Imports MNE: import this module only where MNE is wanted (the mne reader's opening of a file).
 
@@ -61,7 +62,10 @@ def eeglab_defaults(eeg: Any) -> Any:
 
 def _int2str(label: Any) -> Any:
     """A label that is one real, finite number as MATLAB's ``int2str`` gives it; anything else
-    as it is (MNE, then eegprep, names what is wrong)."""
+    as it is (MNE, then eegprep, names what is wrong); an empty one (MATLAB's ``''``, an
+    empty array: MNE failed on it) as ``""``, a channel of no site, dropped."""
+    if isinstance(label, np.ndarray) and label.size == 0:
+        return ""
     value = np.asarray(label) if isinstance(label, int | float | np.generic) else None
     if value is None or value.dtype.kind not in "iuf" or value.dtype == np.bool_:
         return label

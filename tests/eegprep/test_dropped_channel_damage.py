@@ -232,3 +232,21 @@ def test_a_mixed_sizes_gdf_refuses_only_a_damaged_kept_channel(
     pre = read_preprocessed(path, _folder("mne"))
     assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
     assert len([w for w in pre.warnings if "Status" in w]) <= 1, pre.warnings
+
+
+@pytest.mark.parametrize("label", ["", "   "])
+def test_an_eeglab_channel_of_an_empty_label_is_dropped_not_refusing_the_file(
+    tmp_path: Path, label: str
+) -> None:
+    """EEGLAB saves an empty label as an empty char array, which MNE took for no text (``each
+    entry in ch_names must be an instance of str``): the file was refused though its other
+    channels were EEG. The channel is now a channel of no site, dropped with one line."""
+    from eeglabio.raw import export_set
+
+    clear_cache()
+    rng = np.random.default_rng(7)
+    path = tmp_path / "x.set"
+    export_set(str(path), rng.normal(0, 30e-6, (4, 256 * SECONDS)), 256.0, [*LABELS[:3], label])
+    pre = read_preprocessed(path, _folder("mne"))
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+    assert len([w for w in pre.warnings if "dropped" in w]) <= 1, pre.warnings
