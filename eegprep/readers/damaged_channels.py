@@ -1,6 +1,8 @@
 """Channels of a file read by MNE whose header gives their samples no physical values: a
 BrainVision channel whose resolution is no number, 0, not finite or overflowing float32; a GDF
-channel whose physical or digital range is empty, not finite or absurd (:func:`gdf_damage`).
+channel whose physical or digital range is empty, not finite or absurd (:func:`gdf_damage`);
+an EDF/BDF signal without calibration read through MNE (given MNE options:
+:func:`~eegprep.readers.edf.edf_damage`).
 
 Such a channel refuses only a read of its own samples, as an EDF signal without calibration
 does (:func:`~eegprep.readers.edf._no_calibration`): a damaged ``Status`` or EOG channel,
@@ -17,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
-from eegprep.readers.base import Header
+from eegprep.readers.base import DEFAULT_UNIT, Header
 from eegprep.readers.companions import BRAINVISION_HEADERS
-from eegprep.readers.edf import MAX_ABS_UV
+from eegprep.readers.edf import MAX_ABS_UV, edf_damage
 from eegprep.readers.gdf_records import gdf_labels, gdf_records
 from eegprep.readers.gdf_values import gdf_units
 from eegprep.readers.vhdr import read_vhdr
@@ -29,15 +31,20 @@ LAYOUT_KEY = "damaged"
 pairs, the index into the header's signals."""
 
 
-def damaged_channels(path: str, kept: Sequence[int]) -> tuple[tuple[int, str], ...]:
+def damaged_channels(
+    path: str, kept: Sequence[int], default_unit: str = DEFAULT_UNIT
+) -> tuple[tuple[int, str], ...]:
     """``(index, problem)`` of each damaged channel of ``path`` among the file's channels
     ``kept`` (the index into ``kept``: the header's signals); ``()`` for formats other than
-    BrainVision and GDF."""
+    BrainVision, GDF, EDF and BDF (``default_unit``: an EDF signal's unit where it states no
+    voltage, for its range in microvolts)."""
     suffix = PurePath(path).suffix.lower()
     if suffix in BRAINVISION_HEADERS:
         problems = [c.damage for c in read_vhdr(path).channels]
     elif suffix == ".gdf":
         problems = gdf_damage(path)
+    elif suffix in (".edf", ".bdf"):
+        problems = edf_damage(path, default_unit)
     else:
         return ()
     return tuple(

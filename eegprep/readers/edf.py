@@ -435,6 +435,19 @@ def _no_calibration(s: EdfSignalFields) -> str | None:
     return None
 
 
+def edf_damage(path: str, default_unit: str) -> list[str]:
+    """What leaves each data signal of an EDF/BDF file no physical values (``""`` where nothing
+    does), in file order (annotation signals and signals of 0 samples per record left out):
+    for the ``mne`` reader, which reads such a file through MNE given MNE options
+    (:mod:`eegprep.readers.damaged_channels`). ``[]`` where our own parser refuses the header
+    (MNE names what it finds)."""
+    try:
+        fields = parse_edf_fields(path, read_raw_header(path))
+    except SourceError:
+        return []
+    return [_no_calibration(_damage_of(s, default_unit)) or "" for s in fields.data_signals]
+
+
 def _uncalibrated_notes(signals: Sequence[EdfSignalFields]) -> list[str]:
     """One warning naming the signals without calibration (their samples are never read)."""
     problems = [p for p in map(_no_calibration, signals) if p]

@@ -264,7 +264,7 @@ class MneReader(Reader):
                 at = replace(at, events=list(timed[0]), events_warning=timed[1])
         empty, notes_empty = _empty_signals(path, raw, labels)
         kept = tuple(i for i in range(len(signals)) if i not in empty)
-        damaged = damaged_channels(path, kept)  # (their samples alone refused)
+        damaged = damaged_channels(path, kept, default_unit)  # (their samples alone refused)
         return Header(
             path=path,
             reader=cls.name,

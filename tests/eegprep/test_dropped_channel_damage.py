@@ -250,3 +250,29 @@ def test_an_eeglab_channel_of_an_empty_label_is_dropped_not_refusing_the_file(
     pre = read_preprocessed(path, _folder("mne"))
     assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
     assert len([w for w in pre.warnings if "dropped" in w]) <= 1, pre.warnings
+
+
+MNE_READ = ("physical equal", "digital equal", "absurd range", "above 1e15 uV", "nan", "inf")
+"""The damage MNE's EDF reader parses (a field that is no number, ``n/a``, it cannot)."""
+
+
+@pytest.mark.parametrize("channel", [3, 1])
+@pytest.mark.parametrize("damage", MNE_READ)
+def test_an_edf_read_through_mne_refuses_only_a_damaged_kept_channel(
+    tmp_path: Path, damage: str, channel: int
+) -> None:
+    """Given MNE options, a BDF is read through MNE, which read an EEG channel without
+    calibration by a stand-in gain (1.2e9 uV for an empty digital range, stored unsaid)."""
+    clear_cache()
+    path = _file(tmp_path, ".bdf", channel, damage)
+    raw = dict(load_manifest("folder").raw)
+    raw["reader"], raw["mains"] = {"name": "mne", "options": {"eog": ["EOG"]}}, 50
+    manifest = parse_manifest(raw, "my.toml")
+    if channel == 1:
+        with pytest.raises(SourceError, match="'Cz'") as info:
+            read_preprocessed(path, manifest)
+        assert "\n" not in str(info.value) and info.value.path == str(path)
+        return
+    pre = read_preprocessed(path, manifest)
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+    assert len([w for w in pre.warnings if "Status" in w]) <= 1, pre.warnings
