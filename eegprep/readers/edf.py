@@ -112,9 +112,8 @@ class EdfReader(Reader):
             # (the rounding said by its own line: fields.rate_note)
             rounded = fields.rate_note is not None and _LATE_REFUSAL in exc.problem
             # and a damaged calibration field, which the signals' own line names
-            damaged = any(
-                map(_no_calibration, fields.data_signals)
-            ) and _CALIBRATION_REFUSAL.search(exc.problem)
+            uncalibrated = any(map(_no_calibration, fields.data_signals))
+            damaged = uncalibrated and bool(_CALIBRATION_REFUSAL.search(exc.problem))
             quiet = edf_d or late or unclosed or rounded or damaged or exc.problem == _EMPTY_REFUSAL
             said = None if quiet else _own_note(exc.problem)
             notes = tuple(w for w in (warning, said, *notes, *own.warnings) if w)
