@@ -262,7 +262,8 @@ def _table(path: str, stamp: FileVersion, frozen: tuple[tuple[str, Any], ...]) -
     column: dict[str, np.ndarray] = {}
     for i, name in enumerate(used):
         column.setdefault(name, values[:, i])
-    sfreq, rate_note = _sfreq(path, opts, column.get(opts.get("time_column", "")), dialect)
+    times = column.get(opts["time_column"]) if "time_column" in opts else None  # ("": a name)
+    sfreq, rate_note = _sfreq(path, opts, times, dialect)
     units = [_signal_unit(path, opts, name) for name in signal_names]
     default = str(opts.get("unit") or opts.get("default_unit") or DEFAULT_UNIT)
     to_uv = [opts["scale"] * unit_or_default(unit, default) for unit in units]

@@ -276,3 +276,21 @@ def test_an_edf_read_through_mne_refuses_only_a_damaged_kept_channel(
     pre = read_preprocessed(path, manifest)
     assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
     assert len([w for w in pre.warnings if "Status" in w]) <= 1, pre.warnings
+
+
+@pytest.mark.parametrize("head", ["Fp1,Cz,O1,", "Fp1,Cz,O1,   ", 'Fp1,Cz,O1,""', ",Fp1,Cz,O1"])
+def test_a_csv_column_of_an_empty_name_is_dropped_not_an_internal_error(
+    tmp_path: Path, head: str
+) -> None:
+    """A table one of whose columns has an empty name (a trailing separator, as spreadsheets
+    write one; a blank index column) without a time column took that column for the time
+    column and failed with ``KeyError: 'time_column'``. CSV and MATLAB tables carry one
+    ``scale`` for every column: no per-channel calibration to damage."""
+    raw = dict(load_manifest("folder").raw)
+    raw["reader"], raw["mains"] = {"name": "csv", "options": {"sfreq": 256}}, 50
+    x = np.random.default_rng(8).normal(0, 30, (256 * SECONDS, 4))
+    path = tmp_path / "x.csv"
+    path.write_text(head + "\n" + "\n".join(",".join(f"{v:.3f}" for v in r) for r in x) + "\n")
+    pre = read_preprocessed(path, parse_manifest(raw, "my.toml"))
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+    assert pre.warnings == ["channels not in the vocabulary, dropped: ''"]
