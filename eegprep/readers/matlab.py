@@ -423,11 +423,18 @@ def _labels(path: str, version: str, opts: _Options) -> list[str] | None:
     # MATLAB's (column-major) order; a v7.3 cell is a list in that order already, whose
     # cells numpy may not fit in one array (2 x 2 and 2 x 3: a ValueError)
     arr = value if isinstance(value, list) else np.asarray(value, dtype=object).ravel("F")
+    arr = [_empty_as_text(v) for v in arr]  # ('' is saved as an empty array: no site, dropped)
     if not all(isinstance(v, str) for v in arr):
         raise SourceError(
             path, f"variable {opts.channels_variable!r} holds no channel labels (expected strings)"
         )
     return [v.strip() for v in arr]
+
+
+def _empty_as_text(value: Any) -> Any:
+    """A cell's empty array (MATLAB's ``''``, as scipy and h5py read it) as ``""``; any other
+    value as it is."""
+    return "" if isinstance(value, np.ndarray) and value.size == 0 else value
 
 
 def _sfreq(path: str, version: str, opts: _Options) -> float:

@@ -294,3 +294,24 @@ def test_a_csv_column_of_an_empty_name_is_dropped_not_an_internal_error(
     pre = read_preprocessed(path, parse_manifest(raw, "my.toml"))
     assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
     assert pre.warnings == ["channels not in the vocabulary, dropped: ''"]
+
+
+@pytest.mark.parametrize("label", ["", "   "])
+def test_a_mat_channel_of_an_empty_label_is_dropped_not_refusing_the_file(
+    tmp_path: Path, label: str
+) -> None:
+    """MATLAB saves ``''`` in a cell of labels as an empty array: the file was refused
+    (``holds no channel labels (expected strings)``) though its other channels were EEG."""
+    from scipy.io import savemat
+
+    raw = dict(load_manifest("folder").raw)
+    options = {"data": "eeg", "sfreq": 256, "channels_variable": "clab"}
+    raw["reader"], raw["mains"] = {"name": "mat", "options": options}, 50
+    clab = np.empty((1, 4), dtype=object)
+    clab[0, :] = [*LABELS[:3], label]
+    path = tmp_path / "x.mat"
+    eeg = np.random.default_rng(9).normal(0, 30, (4, 256 * SECONDS))
+    savemat(path, {"eeg": eeg, "clab": clab})
+    pre = read_preprocessed(path, parse_manifest(raw, "my.toml"))
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+    assert pre.warnings == ["channels not in the vocabulary, dropped: ''"]
