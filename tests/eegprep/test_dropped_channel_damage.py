@@ -315,3 +315,29 @@ def test_a_mat_channel_of_an_empty_label_is_dropped_not_refusing_the_file(
     pre = read_preprocessed(path, parse_manifest(raw, "my.toml"))
     assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
     assert pre.warnings == ["channels not in the vocabulary, dropped: ''"]
+
+
+@pytest.mark.parametrize("channel", [3, 1])
+def test_brainvision_text_data_refuses_only_a_channel_of_a_damaged_resolution(
+    tmp_path: Path, channel: int
+) -> None:
+    """Text data (``DataFormat=ASCII``), which MNE is given as a rewritten header: the damaged
+    channel's resolution is 1 there too; its samples alone are refused."""
+    from eegprep.readers.mne_formats import MneReader
+    from tests.eegprep.test_reader_vhdr_semantics import _write
+
+    clear_cache()
+    rows = [f"{label},,0.5,µV" for label in LABELS]
+    rows[channel] = f"{LABELS[channel]},,abc,µV"
+    values = np.round(np.random.default_rng(10).normal(0, 30, (4, 500)), 3)
+    data = "\r\n".join(" ".join(f"{v:.3f}" for v in col) for col in values.T) + "\r\n"
+    path = _write(tmp_path, rows, data, fmt="ASCII", common=["DataPoints=500"])
+    header = MneReader.read_header(path)
+    assert header.labels == LABELS
+    (note,) = [w for w in header.warnings if "abc" in w]
+    assert f"'{LABELS[channel]}'" in note
+    sound = [i for i in range(4) if i != channel]
+    got = MneReader.read_segment(header, sound, 0, 500)
+    np.testing.assert_allclose(got, values[sound] * 0.5, atol=1e-3)
+    with pytest.raises(SourceError, match=f"'{LABELS[channel]}'.*'abc'"):
+        MneReader.read_segment(header, [channel], 0, 10)
