@@ -21,7 +21,8 @@ from labram.stages.embed import embed
 from labram.stages.predict import predict_files
 from labram.train.checkpoint import atomic_save
 from labram.train.config import train_config
-from tests.labram.test_predict_task_flag import CHANNELS, _brainvision
+from tests.labram.brainvision_files import write_brainvision
+from tests.labram.test_predict_task_flag import CHANNELS
 
 
 @pytest.mark.parametrize("field, value", [("token_budget", -5), ("max_channels", "all")])
@@ -35,7 +36,7 @@ def test_predict_and_embed_refuse_settings_that_are_not_valid(
     obj["task"] = {"name": "label:state", "kind": "multiclass", "classes": ["a", "b"],
                    "channels": None, "window_seconds": None, "stride_seconds": None}  # fmt: skip
     atomic_save(obj, ckpt, keep_previous=False)
-    rec = _brainvision(tmp_path, "rec", np.zeros((len(CHANNELS), 500 * 20)))
+    rec = write_brainvision(tmp_path, "rec", CHANNELS, np.zeros((len(CHANNELS), 500 * 20)))
     said = f"{ckpt}: the window settings it records are not valid"
     with pytest.raises(UsageError, match=said):
         predict_files([rec], ckpt, corpus="folder", mains=50.0, device="cpu")

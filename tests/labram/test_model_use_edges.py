@@ -31,6 +31,7 @@ from labram.model.config import model_config
 from labram.stages.evaluate import evaluate
 from labram.stages.predict import predict_files
 from labram.train.checkpoint import atomic_save
+from tests.labram.brainvision_files import write_brainvision
 from tests.labram.training_stores import eeg, put
 
 UNPLACED = [n for n in VOCABULARY[N_ADDRESSABLE:] if "-" in n][:4]  # no row in the table
@@ -44,21 +45,7 @@ def _brainvision(folder: Path, name: str, channels: list[str], seconds: float) -
     t = np.arange(int(sfreq * seconds)) / sfreq
     x = np.random.default_rng(3).normal(0, 20, (len(channels), len(t)))
     x += 30 * np.sin(2 * np.pi * 10 * t)
-    rows = "".join(f"Ch{i + 1}={c},,1,µV\n" for i, c in enumerate(channels))
-    (folder / f"{name}.vhdr").write_text(
-        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
-        f"DataFile={name}.eeg\nMarkerFile={name}.vmrk\nDataFormat=BINARY\n"
-        f"DataOrientation=MULTIPLEXED\nNumberOfChannels={len(channels)}\n"
-        f"SamplingInterval={1_000_000 // sfreq}\n[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n"
-        f"[Channel Infos]\n{rows}",
-        encoding="utf-8",
-    )
-    (folder / f"{name}.eeg").write_bytes(x.T.astype("<f4").tobytes())
-    (folder / f"{name}.vmrk").write_text(
-        "Brain Vision Data Exchange Marker File, Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
-        f"DataFile={name}.eeg\n[Marker Infos]\nMk1=New Segment,,1,1,0,20180302102030000000\n"
-    )
-    return folder / f"{name}.vhdr"
+    return write_brainvision(folder, name, channels, x, sfreq)
 
 
 @pytest.fixture(scope="module")

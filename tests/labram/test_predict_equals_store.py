@@ -23,7 +23,8 @@ from labram.model.config import model_config
 from labram.stages.embed import EmbedConfig, embed
 from labram.stages.predict import predict_files
 from labram.train.checkpoint import atomic_save
-from tests.labram.test_predict_task_flag import CHANNELS, _brainvision
+from tests.labram.brainvision_files import write_brainvision
+from tests.labram.test_predict_task_flag import CHANNELS
 
 CLASSES = ["2", "3", "10"]
 
@@ -34,7 +35,7 @@ def test_a_500_hz_brainvision_file_predicts_as_its_store_embeds(tmp_path: Path) 
     t = np.arange(500 * 47) / 500  # 47 s: two 16-s windows of 8 channels, 15 s left over
     rng = np.random.default_rng(1)
     eeg = rng.normal(0, 20, (len(CHANNELS), len(t))) + 30 * np.sin(2 * np.pi * 10 * t)
-    rec = _brainvision(src, "rec one", eeg)
+    rec = write_brainvision(src, "rec one", CHANNELS, eeg)
     torch.manual_seed(0)
     clf = LaBraMClassifier(model_config("tiny"), 3)
     torch.nn.init.normal_(clf.head.weight, std=0.5)  # probabilities away from 1/3

@@ -130,11 +130,12 @@ def test_windows_across_blocks_are_those_of_the_whole_recording(
 def test_a_recording_whose_stretches_join_is_tiled_as_in_memory(tmp_path: Path) -> None:
     """A BrainVision recording with a second ``New Segment`` at 150 s: each stretch filtered
     and tiled alone, as the whole recording in memory is."""
-    from tests.labram.test_predict_task_flag import CHANNELS, _brainvision
+    from tests.labram.brainvision_files import write_brainvision
+    from tests.labram.test_predict_task_flag import CHANNELS
 
     ckpt = _classifier(tmp_path / "best.pt", window=16, stride=None)
     eeg = np.random.default_rng(2).normal(0, 20, (len(CHANNELS), 500 * 290))
-    vhdr = _brainvision(tmp_path, "joined", eeg)
+    vhdr = write_brainvision(tmp_path, "joined", CHANNELS, eeg)
     vmrk = tmp_path / "joined.vmrk"
     vmrk.write_text(vmrk.read_text() + "Mk2=New Segment,,75001,1,0,20180302102300000000\n")
     res = predict_files([vhdr], ckpt, corpus="folder", mains=50.0, device="cpu")

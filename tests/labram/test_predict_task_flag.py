@@ -23,26 +23,9 @@ from labram.model.classifier import LaBraMClassifier
 from labram.model.config import model_config
 from labram.stages.predict import predict_files
 from labram.train.checkpoint import atomic_save
+from tests.labram.brainvision_files import write_brainvision
 
 CHANNELS = ["Fp1", "Fp2", "C3", "C4", "O1", "O2", "Cz", "Pz"]
-
-
-def _brainvision(folder: Path, name: str, eeg: np.ndarray, sfreq: int = 500) -> Path:
-    """A BrainVision recording of float32 microvolts, ``eeg`` (n_channels, n_times)."""
-    header = (
-        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
-        f"DataFile={name}.eeg\nMarkerFile={name}.vmrk\nDataFormat=BINARY\n"
-        f"DataOrientation=MULTIPLEXED\nNumberOfChannels={len(CHANNELS)}\n"
-        f"SamplingInterval={1_000_000 // sfreq}\n[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n"
-        "[Channel Infos]\n" + "".join(f"Ch{i + 1}={c},,1,µV\n" for i, c in enumerate(CHANNELS))
-    )
-    (folder / f"{name}.vhdr").write_text(header, encoding="utf-8")
-    (folder / f"{name}.eeg").write_bytes(eeg.T.astype("<f4").tobytes())
-    (folder / f"{name}.vmrk").write_text(
-        "Brain Vision Data Exchange Marker File, Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
-        f"DataFile={name}.eeg\n[Marker Infos]\nMk1=New Segment,,1,1,0,20180302102030000000\n"
-    )
-    return folder / f"{name}.vhdr"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +42,7 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                    "channels": None, "window_seconds": None, "stride_seconds": None}  # fmt: skip
     atomic_save(obj, ckpt, keep_previous=False)
     eeg = np.random.default_rng(0).normal(0, 20, (len(CHANNELS), 500 * 30))
-    return ckpt, _brainvision(root, "rec", eeg)
+    return ckpt, write_brainvision(root, "rec", CHANNELS, eeg)
 
 
 def test_the_records_own_task_name_keeps_its_class_names(labelled: tuple[Path, Path]) -> None:

@@ -24,7 +24,8 @@ from labram.stages.report import confusion, subject_scores
 from labram.stages.scoring import score
 from labram.train.checkpoint import atomic_save
 from labram.train.metrics import predicted_class
-from tests.labram.test_predict_task_flag import CHANNELS, _brainvision
+from tests.labram.brainvision_files import write_brainvision
+from tests.labram.test_predict_task_flag import CHANNELS
 
 
 def test_ties_go_to_the_second_of_two_and_the_first_of_more() -> None:
@@ -48,7 +49,7 @@ def test_predict_and_report_call_a_probability_of_one_half_the_positive_class(
                    "channels": None, "window_seconds": None, "stride_seconds": None}  # fmt: skip
     atomic_save(obj, ckpt, keep_previous=False)
     eeg = np.random.default_rng(0).normal(0, 20, (len(CHANNELS), 500 * 20))
-    rec = _brainvision(tmp_path, "rec", eeg)
+    rec = write_brainvision(tmp_path, "rec", CHANNELS, eeg)
     res = predict_files([rec], ckpt, corpus="folder", mains=50.0, device="cpu")
     got = res["recordings"][0]
     assert got["probabilities"] == {"0": 0.5, "1": 0.5}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import numpy as np
+
+from eegprep import open_store
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
 from tests.conftest import write_tuh_edf
 from tests.file_ticks import past_the_tick
@@ -37,3 +41,27 @@ def ingest_folder(src: Path, out: Path, **changes: object) -> IngestReport:
 def files_under(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes (relative posix path -> bytes)."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def copy_of(built: Path, tmp_path: Path) -> Path:
+    """A copy of the folder ``built`` (links kept as links) at ``tmp_path/c``, for one test to
+    damage: a module-scoped corpus and store are built once and copied per test."""
+    shutil.copytree(built, tmp_path / "c", symlinks=True)
+    return tmp_path / "c"
+
+
+def store_values(out: Path, *targets: tuple[str, str]) -> dict[str, np.ndarray]:
+    """Every listed recording's samples (``(channels, samples)``) by id, and each target series
+    ``(recording id, name)`` of ``targets`` under the key ``"ID/NAME"``."""
+    s = open_store(out)
+    got = {r.id: s.read(r.id) for r in s}
+    for rec, name in targets:
+        got[f"{rec}/{name}"] = s.read_target(rec, name)
+    return got
+
+
+def flipped(blob: bytes, at: int) -> bytes:
+    """``blob`` with one bit (0x08) of its byte ``at`` flipped: bit rot of one file."""
+    changed = bytearray(blob)
+    changed[at] ^= 0x08
+    return bytes(changed)

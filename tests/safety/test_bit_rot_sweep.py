@@ -35,7 +35,7 @@ from eegprep import open_store
 from eegprep.base.errors import EegprepError, StoreFormatError
 from eegprep.ingestion.driver import IngestConfig, ingest
 from eegprep.store.validate import check_store
-from tests.safety.corpus import ingest_folder, write_edf
+from tests.safety.corpus import copy_of, flipped, ingest_folder, store_values, write_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
 
@@ -59,16 +59,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def store(built: Path, tmp_path: Path) -> Path:
-    shutil.copytree(built, tmp_path / "c", symlinks=True)
-    return tmp_path / "c"
+    return copy_of(built, tmp_path)
 
 
 def _values(out: Path) -> dict[str, np.ndarray]:
     """Every listed recording's samples, and the target series, by id."""
-    s = open_store(out)
-    got = {r.id: s.read(r.id) for r in s}
-    got["/".join(TARGET)] = s.read_target(*TARGET)
-    return got
+    return store_values(out, TARGET)
 
 
 def _index_lost(index: Path, how: str) -> None:
@@ -232,9 +228,9 @@ def test_a_folder_at_a_corpus_group_s_metadata_is_named_and_ingests_go_on(
 # The sweep: every kind of file of a store that has been through a re-ingest and a prune.
 
 DAMAGES = {
-    "bit flipped at the start": lambda b: _flipped(b, 0),
-    "bit flipped in the middle": lambda b: _flipped(b, len(b) // 2),
-    "bit flipped at the end": lambda b: _flipped(b, len(b) - 1),
+    "bit flipped at the start": lambda b: flipped(b, 0),
+    "bit flipped in the middle": lambda b: flipped(b, len(b) // 2),
+    "bit flipped at the end": lambda b: flipped(b, len(b) - 1),
     "cut to 0 bytes": lambda b: b"",
     "cut to half": lambda b: b[: len(b) // 2],
     "cut one byte short": lambda b: b[:-1],
@@ -274,12 +270,6 @@ NO_DAMAGE = {  # kinds whose loss is no damage (each may be missing in a sound s
     "seen-files cache": "a cache: without it the next ingest compares files by content",
     "ingest report": "a log that nothing lists",
 }
-
-
-def _flipped(blob: bytes, at: int) -> bytes:
-    changed = bytearray(blob)
-    changed[at] ^= 0x08
-    return bytes(changed)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import eegprep_cli
-from eegprep import open_store
 from eegprep.store.group_repair import METADATA
-from tests.safety.corpus import ingest_folder, write_edf
+from tests.safety.corpus import copy_of, flipped, ingest_folder, store_values, write_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
 
@@ -35,16 +33,10 @@ KINDS = {  # by path from the store root ({first}: the first ingest report's nam
 }
 
 
-def _flipped(blob: bytes, at: int) -> bytes:
-    changed = bytearray(blob)
-    changed[at] ^= 0x08
-    return bytes(changed)
-
-
 DAMAGES = {
-    "bit flipped at the start": lambda b: _flipped(b, 0),
-    "bit flipped in the middle": lambda b: _flipped(b, len(b) // 2),
-    "bit flipped at the end": lambda b: _flipped(b, len(b) - 1),
+    "bit flipped at the start": lambda b: flipped(b, 0),
+    "bit flipped in the middle": lambda b: flipped(b, len(b) // 2),
+    "bit flipped at the end": lambda b: flipped(b, len(b) - 1),
     "cut to 0 bytes": lambda b: b"",
     "cut to half": lambda b: b[: len(b) // 2],
     "zero-filled": lambda b: bytes(len(b)),
@@ -64,13 +56,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def store(built: Path, tmp_path: Path) -> Path:
-    shutil.copytree(built, tmp_path / "c", symlinks=True)
-    return tmp_path / "c"
-
-
-def _values(out: Path) -> dict[str, np.ndarray]:
-    s = open_store(out)
-    return {r.id: s.read(r.id) for r in s}
+    return copy_of(built, tmp_path)
 
 
 def _validate(out: Path) -> tuple[int, str]:
@@ -98,7 +84,7 @@ def test_repair_makes_a_damaged_bookkeeping_document_sound(
     """Validate fails; a plain ingest changes nothing and says what --repair would do; the
     repair makes validate pass, each recording reading as before, a report set aside."""
     out = store / "s.zarr"
-    want = _values(out)
+    want = store_values(out)
     rel = _rel(out, kind)
     blob = DAMAGES[damage]((out / rel).read_bytes())
     (out / rel).unlink()
@@ -119,7 +105,7 @@ def test_repair_makes_a_damaged_bookkeeping_document_sound(
     assert len(lines) == 1 and lines[0].startswith(rel) and "\n" not in lines[0], lines
     code, output = _validate(out)
     assert code == 0, output
-    got = _values(out)
+    got = store_values(out)
     assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)
     if kind == "ingest report":
         assert (out / (rel + ".damaged")).read_bytes() == blob  # set aside, never deleted
