@@ -4,7 +4,6 @@ keeps reading the old bytes until it reopens; old versions go only after ``keep_
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -17,10 +16,11 @@ from tests.safety.corpus import ingest_folder, write_edf
 
 
 def _touch(path: Path, seed: int) -> None:
-    """New samples in the same file (so the recording is re-ingested)."""
+    """New samples in the same file (so the recording is re-ingested): written in a later tick
+    of the file clock than its stamps (write_edf), so its mtime is later too. (It was set
+    ``seed`` seconds ahead as well: the next rewrite then waited those seconds for the clock to
+    pass it, 36 s of the reader test's 4 rewrites.)"""
     write_edf(path.parent, path.name, seed=seed)
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9 * seed))
 
 
 def test_a_reader_looping_through_reingests_never_fails(tmp_path: Path) -> None:
