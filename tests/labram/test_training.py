@@ -101,6 +101,9 @@ def test_a_non_finite_loss_stops_the_run_with_one_line_saying_what_to_do(
     assert load_checkpoint(tmp_path / "r" / "last.pt")["step"] == 2  # the two steps before it
 
 
+# Slow (25 s on 2 cores): the loop's exact resume (sampler, generator, optimizer) is the same for
+# every stage, and test_same_seed_same_losses_and_resume_is_exact keeps it in the default run.
+@pytest.mark.slow
 def test_mem_resume_is_exact(store: str, tmp_path: Path) -> None:
     tok = VQNSPTokenizer(tokenizer_config("tiny")).eval()
     tok.quantizer.initted.fill_(1.0)

@@ -232,8 +232,17 @@ def test_cli_refuses_without_running_code(
     assert "Traceback" not in res.output and "blocked" not in res.output
 
 
-@pytest.mark.parametrize("kind", ["zip", "raw5"])
-@pytest.mark.parametrize("case", ["convert", "finetune --init"])
+# Each command and each kind of file once in the default run (the refusal of every case and kind
+# is test_cli_refuses_without_running_code's); the other two real processes (6 s each) are slow.
+@pytest.mark.parametrize(
+    ("case", "kind"),
+    [
+        pytest.param("convert", "zip", id="convert-zip"),
+        pytest.param("finetune --init", "zip", marks=pytest.mark.slow, id="finetune --init-zip"),
+        pytest.param("convert", "raw5", marks=pytest.mark.slow, id="convert-raw5"),
+        pytest.param("finetune --init", "raw5", id="finetune --init-raw5"),
+    ],
+)
 def test_cli_refuses_in_a_real_process(
     case: str, kind: str, store: str, tokenizer_pt: Path, tmp_path: Path
 ) -> None:

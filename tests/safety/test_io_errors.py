@@ -273,8 +273,28 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return store, root / "run"
 
 
-@pytest.mark.parametrize("name", ["config.json", "log.csv", "last.pt", "curves.png"])
-@pytest.mark.parametrize("when", ["its flush", "its folder's flush"])
+# Each file once and each flush twice in the default run (every file is written through
+# replaced_atomically: its flush, then its folder's); the other four runs (3-4 s each on 2 cores)
+# are slow.
+SLOW_RUN_FILES = {
+    ("its flush", "log.csv"),
+    ("its flush", "curves.png"),
+    ("its folder's flush", "config.json"),
+    ("its folder's flush", "last.pt"),
+}
+RUN_FILES = [
+    pytest.param(
+        when,
+        name,
+        id=f"{when}-{name}",
+        marks=[pytest.mark.slow] if (when, name) in SLOW_RUN_FILES else [],
+    )
+    for when in ("its flush", "its folder's flush")
+    for name in ("config.json", "log.csv", "last.pt", "curves.png")
+]
+
+
+@pytest.mark.parametrize(("when", "name"), RUN_FILES)
 def test_an_io_error_in_a_training_run_is_one_line_and_it_resumes(
     clean_run: tuple[str, Path], tmp_path: Path, name: str, when: str
 ) -> None:
