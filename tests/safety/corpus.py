@@ -38,6 +38,15 @@ def ingest_folder(src: Path, out: Path, **changes: object) -> IngestReport:
     return ingest("folder", src=src, out=out, config=folder_config(**changes))
 
 
+def built_store(root: Path, recordings: int = 2) -> Path:
+    """``root``/src holding ``recordings`` EDF files (``r0.edf``, ... of seeds 0, ...) and
+    ``root``/s.zarr ingested from it; returns ``root``."""
+    for i in range(recordings):
+        write_edf(root / "src", f"r{i}.edf", seed=i)
+    ingest_folder(root / "src", root / "s.zarr")
+    return root
+
+
 def files_under(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes (relative posix path -> bytes)."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

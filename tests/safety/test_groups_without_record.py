@@ -27,7 +27,7 @@ from eegprep.store.index import INDEX_DIR
 from eegprep.store.recording_writer import group_json
 from eegprep.store.validate import RETIRED_PREFIX, check_store
 from tests.safety.backends import Backend
-from tests.safety.corpus import ingest_folder, write_edf
+from tests.safety.corpus import built_store, ingest_folder
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
 
@@ -37,11 +37,7 @@ NOTE = "holds no record (no zarr.json, or empty attributes: what a stopped inges
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("no-record")
-    for i in range(2):
-        write_edf(root / "src", f"r{i}.edf", seed=i)
-    ingest_folder(root / "src", root / "s.zarr")
-    return root
+    return built_store(tmp_path_factory.mktemp("no-record"))
 
 
 @pytest.fixture(params=["local", "memory"])

@@ -24,18 +24,14 @@ from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
 from tests.safety.backends import Backend
-from tests.safety.corpus import FOLDER, files_under, ingest_folder, write_edf
+from tests.safety.corpus import FOLDER, built_store, files_under, ingest_folder, write_edf
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("root")
-    for i in range(2):
-        write_edf(root / "src", f"r{i}.edf", seed=i)
-    ingest_folder(root / "src", root / "s.zarr")
-    return root
+    return built_store(tmp_path_factory.mktemp("root"))
 
 
 def _damage(path: Path, how: str) -> None:
