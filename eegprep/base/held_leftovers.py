@@ -39,7 +39,7 @@ import stat
 PREFIX = "eegprep-held-"
 """What every held folder's name starts with."""
 
-_NAME = re.compile(re.escape(PREFIX) + r"(\d+(?:\.\d+)?)-(\d+)-(\d+)-[a-z0-9_]{8}")
+_NAME = re.compile(re.escape(PREFIX) + r"(\d+(?:\.\d+)?)-(\d+)-(\d+)-[a-z0-9_]{8}", re.ASCII)
 """A held folder named after its maker: pid namespace (:func:`_namespace`; an earlier
 version's, its inode alone, matches none), pid, start time, ``mkdtemp``'s 8."""
 

@@ -40,6 +40,17 @@ stray underscores: ``--set epochs=３`` (a full-width 3), ``٣`` (an Arabic-Indi
 ``1__0`` were taken as 3, 3 and 10, where the flags refuse them (:mod:`eegprep.cli_numbers`)."""
 
 
+OTHER_DIGITS = "digits other than ASCII 0-9"
+"""Why a number in a file written in another script's digits (``٣``, ``３``) is refused:
+Python's ``\\d``, ``int`` and ``float`` read them as 3, where no file format means them so."""
+
+
+def other_digits(text: str) -> bool:
+    """Whether ``text`` holds a digit other than ASCII ``0``-``9`` (an Arabic-Indic ``٣``, a
+    full-width ``３``, a superscript ``²``)."""
+    return any(c.isdigit() and not c.isascii() for c in text)
+
+
 def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
@@ -156,7 +167,7 @@ def parse_value(name: str, value: Any, tp: Any) -> Any:
     """``value`` converted to type ``tp`` (see :func:`parse_field`); ``name`` for messages."""
     ok, out = _convert(value, tp)
     if not ok:
-        other = isinstance(value, str) and any(c.isdigit() and not c.isascii() for c in value)
+        other = isinstance(value, str) and other_digits(value)
         hint = "(numbers are written in ASCII digits 0-9)" if other else ""
         raise invalid_value(name, value, expected=describe_type(tp), hint=hint)
     return out

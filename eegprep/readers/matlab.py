@@ -323,7 +323,8 @@ def _freeze(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
 
 
 def _natural_key(name: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+    """``name``'s text and numbers (ASCII digits: ``eeg٣`` is text, not ``eeg3``) in turn."""
+    return [int(t) if k % 2 else t for k, t in enumerate(re.split(r"([0-9]+)", name))]
 
 
 def _matching(path: str, names: Sequence[str], pattern: str) -> list[str]:

@@ -36,9 +36,11 @@ EEGLAB's ``boundary`` (its ``EEG.event.duration`` counts the samples cut out the
 gives as a span of the samples after it."""
 
 
-_FLOAT_TEXT = re.compile(r"[+-]?\d+\.0|[+-]?\d(?:\.\d+)?e[+-]\d+")
+_FLOAT_TEXT = re.compile(r"[+-]?[0-9]+\.0|[+-]?[0-9](?:\.[0-9]+)?e[+-][0-9]+")
 """How Python writes a float that is a whole number (``7.0``, ``1e+16``): MNE's text of an
-EEGLAB event type stored as a number (a MATLAB double, as EEGLAB stores numeric types)."""
+EEGLAB event type stored as a number (a MATLAB double, as EEGLAB stores numeric types). ASCII
+digits alone: Python writes no others, and a type stored as the text ``٧.0`` is that text
+(``\\d`` and ``float`` read it as 7)."""
 
 
 _EMPTY_TEXT = "[]"

@@ -485,7 +485,8 @@ def _file_labels(names: Sequence[str], notes: Sequence[str]) -> list[str]:
     out = []
     for name in names:
         stem, _, suffix = name.rpartition("-")
-        mne_suffix = suffix.isdigit() or (len(suffix) == 1 and suffix.isalpha())
+        digits = suffix.isascii() and suffix.isdigit()  # (``-٣``: a label's own text)
+        mne_suffix = digits or (len(suffix) == 1 and suffix.isalpha())
         out.append(stem if stem in repeated and mne_suffix else name)
     return out
 

@@ -33,6 +33,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.held_files import HeldFiles
 from eegprep.base.regular_files import open_regular
 from eegprep.base.text import editor_lines
+from eegprep.base.validation import other_digits
 from eegprep.base.wording import counted
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import (
@@ -258,8 +259,9 @@ def without_value_comments(text: str) -> str:
 
 
 _MNE_CODEPAGE = re.compile("Codepage=(.+)")  # as MNE finds it: case-sensitive, first match
-_CHANNEL_KEY = re.compile(r"ch(\d+)")  # a [Channel Infos] key, lower-cased as configparser keeps it
-_WHOLE = re.compile(r"[+-]?\d+")
+# ASCII digits alone: \d and int() also read other scripts' (``NumberOfChannels=٣`` was 3)
+_CHANNEL_KEY = re.compile(r"ch([0-9]+)")  # a [Channel Infos] key, lower-cased by configparser
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 # BrainVision's binary formats MNE reads, and each one's largest stored magnitude
 _BINARY_MAX = {"INT_16": 2.0**15, "INT_32": 2.0**31, "IEEE_FLOAT_32": 3.4028234663852886e38}
 _FLOAT32_MAX = 3.4028234663852886e38  # a stored sample beyond it is infinite
@@ -485,7 +487,9 @@ def _check_count(path: str, cfg: configparser.ConfigParser, common: str) -> int:
     """``NumberOfChannels``: a whole number (its check against ``[Channel Infos]`` follows)."""
     claimed = _required(path, cfg, common, "NumberOfChannels")
     if not _WHOLE.fullmatch(claimed.strip()):
-        raise SourceError(path, f"NumberOfChannels={claimed!r} is not a whole number")
+        raise SourceError(
+            path, f"NumberOfChannels={claimed!r} is not a whole number (ASCII digits)"
+        )
     return int(claimed)
 
 
@@ -494,14 +498,14 @@ def _check_interval(path: str, cfg: configparser.ConfigParser, common: str) -> s
     or ``inf`` made MNE fail with ``float division by zero``, or read every sample as NaN."""
     interval = _required(path, cfg, common, "SamplingInterval")
     try:
-        value = float(interval)
+        value = math.nan if other_digits(interval) else float(interval)  # (``４０００``: 4000)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise SourceError(
             path,
             f"SamplingInterval={interval!r} in the header: it must be a positive "
-            "number of microseconds; the header is damaged",
+            "number of microseconds (ASCII digits); the header is damaged",
         )
     if value > MAX_INTERVAL_US:  # MNE overflowed: "Python int too large to convert to C int"
         raise SourceError(
@@ -598,7 +602,9 @@ def text_layout(path: str, cfg: configparser.ConfigParser, order: str, n_values:
     for key in ("SkipLines", "SkipColumns"):
         value = _value(path, cfg, section, key) if cfg.has_section(section) else None
         if value is not None and value.strip() and not _WHOLE.fullmatch(value.strip()):
-            raise SourceError(path, f"{key}={value!r} in [{section}] is not a whole number")
+            raise SourceError(
+                path, f"{key}={value!r} in [{section}] is not a whole number (ASCII digits)"
+            )
         number = int(value) if value is not None and value.strip() else 0
         if number < 0:
             raise SourceError(path, f"{key}={value!r} in [{section}] is negative")
@@ -627,7 +633,8 @@ def _channel_infos(
         if hit is None:
             raise SourceError(
                 path,
-                f"[{section}] has a key {key!r}, not Ch<number>=: the header is damaged",
+                f"[{section}] has a key {key!r}, not Ch<number>= (ASCII digits): the header "
+                "is damaged",
             )
         number = int(hit.group(1))
         if number == 0:
@@ -679,7 +686,7 @@ def _channel(path: str, key: str, number: int, value: str, fmt: str) -> VhdrChan
     name = fields[0].replace(r"\1", ",")  # (an empty name: a channel of no site, dropped)
     written, unit = fields[2], fields[3] if len(fields) > 3 else ""
     shown = f"channel {ch} ({name.strip()!r})"
-    if _WHOLE.fullmatch(written.strip()) and unit.strip().isdigit():
+    if _WHOLE.fullmatch(written.strip()) and unit.strip().isascii() and unit.strip().isdigit():
         raise SourceError(
             path,
             f"{shown} has a resolution written with a decimal comma ({written},{unit}): "

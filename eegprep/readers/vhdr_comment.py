@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-_CHANNEL = re.compile(r"^Ch(\d+)=([^,]*)")
+_CHANNEL = re.compile(r"^Ch([0-9]+)=([^,]*)")  # (ASCII: as read_vhdr takes channel keys)
 _NAME_HEADING = re.compile(r"#\s+Name")
 _LOW_CUTOFF_HEADING = re.compile(r"#\s+Low Cutoff")
 _COMMENT = "[Comment]"

@@ -36,6 +36,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
+from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.base.wording import counted, noun
 from eegprep.readers import event_count
 from eegprep.readers.companions import (
@@ -433,6 +434,9 @@ def _markers(
         line += section.count("\n", last, hit.start())
         last = hit.start()
         value = without_comment(hit.group(2))  # (`5,1,0 ; trigger`: a writer's comment)
+        if other_digits(hit.group(1)):  # (MNE's \d matched them: int() read ``Mk٣`` as Mk3)
+            raise _damaged(path, name, line, hit.group(0),
+                           f"its marker number is written in {OTHER_DIGITS}")  # fmt: skip
         marker = _marker(path, name, line, hit.group(0), int(hit.group(1)), value, first=not out)
         if marker.number in seen:
             raise _damaged(

@@ -23,7 +23,7 @@ REPORTS = ("_eegprep", "reports")
 _REPORT_LISTS = ("failed", "unmatched")  # lists of lines that readers of a report print
 
 
-_REPORT_NAME = re.compile(r"ingest-(\d{1,18})-\d{8}T\d{6}-\d+\.json")
+_REPORT_NAME = re.compile(r"ingest-(\d{1,18})-\d{8}T\d{6}-\d+\.json", re.ASCII)
 
 
 def report_order(name: str) -> tuple[int, str]:

@@ -167,7 +167,7 @@ def detect_kind(sd: Mapping[str, Tensor]) -> Kind:
 
 
 def _depth(sd: Mapping[str, Tensor], prefix: str) -> int:
-    pattern = re.compile(re.escape(prefix) + r"blocks\.(\d+)\.")
+    pattern = re.compile(re.escape(prefix) + r"blocks\.([0-9]+)\.")  # (``blocks.٣.``: no block)
     ids = [int(m.group(1)) for k in sd if (m := pattern.match(k))]
     return max(ids) + 1 if ids else 0
 

@@ -18,14 +18,32 @@ from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.ragged import field_counts, uneven
 from eegprep.base.text import headless_row
-from eegprep.base.validation import check_choice
+from eegprep.base.validation import OTHER_DIGITS, check_choice, other_digits
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import bad_row, check_rows, data_line, text_lines
 from eegprep.corpus.sidecars.cells import finite_number, strict_number
 from eegprep.readers.base import Header, option_number
 
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _is_number(path: str, line: int, token: str, what: str) -> bool:
+    """Whether ``token`` is a number in ASCII digits (:data:`_NUMBER`); one written in other
+    digits (``١٥٠``, ``１５０``, which ``float`` read as 150) is refused naming the file, its
+    ``line`` and ``what`` it is."""
+    if _NUMBER.fullmatch(token):
+        return True
+    if other_digits(token) and _ANY_NUMBER.fullmatch(token):
+        raise SourceError(
+            path, f"line {line}: {what} {token[:40]!r} is written in {OTHER_DIGITS}: write "
+            "it in ASCII digits",
+        )  # fmt: skip
+    return False
+
+
+_ANY_NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+"""A number in any script's digits (``\\d`` of a ``str`` pattern): refused, not skipped."""
 
 
 @register("marker_file")
@@ -56,7 +74,7 @@ def marker_file(sidecars: list[str], header: Header, options: dict[str, Any]) ->
     first: tuple[int, ...] = ()  # the first position row's count of fields
     for number, line in enumerate(text_lines(path), start=1):
         tokens = line.replace(",", " ").split()
-        if not tokens or not _NUMBER.fullmatch(tokens[0]):
+        if not tokens or not _is_number(path, number, tokens[0], "trigger position"):
             if tokens and out.events:
                 skipped.append(f"line {number} {line.strip()[:30]!r}")
             continue
@@ -157,7 +175,7 @@ def _first_time(path: str, skip: int) -> float | None:
     for i, line in enumerate(text_lines(path)):
         if i >= skip and line.strip():
             token = line.split()[0]
-            return float(token) if _NUMBER.fullmatch(token) else None
+            return float(token) if _is_number(path, i + 1, token, "time") else None
     return None
 
 
@@ -255,7 +273,7 @@ def conductor_events(
     outside: list[str] = []
     for n, line in enumerate(text_lines(path), start=1):
         time, _, label = line.strip().partition("\t" if "\t" in line else " ")
-        if not _NUMBER.fullmatch(time):
+        if not _is_number(path, n, time, "time"):
             continue  # (a header)
         counts = field_counts(line, "\t") if "\t" in line else (min(len(line.split()), 2),)
         if ragged := uneven(counts, (2,), "the header (Time, Event)"):  # (a tab in the event)

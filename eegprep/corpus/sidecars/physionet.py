@@ -31,6 +31,7 @@ from typing import Any
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.text import editor_lines
+from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.readers.base import Header
@@ -82,6 +83,12 @@ def read_seizure_list(path: str) -> list[SeizureBlock]:
         if key == "file":
             cur.file = m.group(1)
         elif key != "block":
+            if other_digits(m.group(0)):  # (\d matched them: int() read ``١٩`` as 19)
+                raise SourceError(
+                    path,
+                    f"line {n}: {key.replace('_', ' ')} time {line[m.start(1) : m.end(3)]!r} is "
+                    f"written in {OTHER_DIGITS}: write it as hh.mm.ss in ASCII digits",
+                )
             h, mi, s = (int(g) for g in m.groups())
             if h > 23 or mi > 59 or s > 59:  # 25.61.61 would be 26:02:01, a time of another day
                 raise SourceError(
@@ -262,9 +269,11 @@ def eegmmidb_runs(sidecars: list[str], header: Header, options: dict[str, Any]) 
     events from the EDF+ annotations in its header. Use with ``sidecar.always = true`` and
     ``sidecar.annotations = "replace"``.
     """
-    m = re.search(r"R(\d{2})$", os.path.splitext(os.path.basename(header.path))[0], re.IGNORECASE)
+    m = re.search(r"R([0-9]{2})$", os.path.splitext(os.path.basename(header.path))[0], re.I)
     if m is None or int(m[1]) not in EEGMMIDB_RUNS:
-        raise SourceError(header.path, "file name has no run number R01..R14 (S001R03.edf)")
+        raise SourceError(
+            header.path, "file name has no run number R01..R14 (S001R03.edf, ASCII digits)"
+        )
     run = int(m[1])
     task, condition, codes = EEGMMIDB_RUNS[run]
     labels = {"run": run, "task": task, "condition": condition}

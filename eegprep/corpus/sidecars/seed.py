@@ -18,6 +18,7 @@ from typing import Any
 
 from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.shown_text import shown_path
+from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import statement_lines
@@ -41,10 +42,16 @@ def _table(options: dict[str, Any], key: str) -> list[Any] | None:
 
 def _trial_number(header: Header, options: dict[str, Any]) -> int:
     text = str(options.get("trial", header.part or ""))
-    rx = re.compile(options.get("trial_regex", r"(\d+)\D*$"))
+    rx = re.compile(options.get("trial_regex", r"(\d+)\D*$"))  # (other digits: refused below)
     hit = rx.search(text)
     if hit is None:
         raise SourceError(header.path, f"no trial number in {text!r} (trial_regex {rx.pattern!r})")
+    if other_digits(hit.group(1)):  # (\d matched them: int() read ``djc_eeg١`` as trial 1)
+        raise SourceError(
+            header.path,
+            f"the trial number {hit.group(1)!r} in {text!r} is written in {OTHER_DIGITS}: "
+            "name the variable or file in ASCII digits",
+        )
     return int(hit.group(1))
 
 
@@ -173,7 +180,7 @@ def _bound(header: Header, options: dict[str, Any], key: str, k: int, value: Any
     """Trial ``k``'s bound (s) in the manifest's option ``key``: a finite number, else the
     recording is refused in a line naming the table (the file is not at fault)."""
     try:
-        out = float(value)
+        out = math.nan if other_digits(str(value)) else float(value)  # (``"٣"``: 3)
     except (TypeError, ValueError):
         out = math.nan
     if not math.isfinite(out):

@@ -49,6 +49,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.ragged import field_counts, uneven
 from eegprep.base.text import editor_lines
+from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
@@ -66,7 +67,7 @@ TUEV_CLASSES: dict[int, str] = {1: "spsw", 2: "gped", 3: "pled", 4: "eyem", 5: "
 """TUEV event codes (``.rec`` last column) -> class names, as the corpus documents them."""
 
 _COMMENT = re.compile(r"^#\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
 
 
 def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
@@ -252,7 +253,13 @@ def _seconds(path: str, line: int, text: str) -> float:
 def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -> list[str]:
     name = shown_path(os.path.basename(path))
     problems = []
-    found = _NUMBER.search(meta.get("duration", ""))
+    written = meta.get("duration", "")
+    if other_digits(written):  # (\d found them: ``٣٠١.٠٠ secs`` was read as 301 s)
+        raise SourceError(
+            path, f"its duration {written[:40]!r} is written in {OTHER_DIGITS}: write it in "
+            "ASCII digits (# duration = 301.00 secs)",
+        )  # fmt: skip
+    found = _NUMBER.search(written)
     if found is not None:
         duration = float(found.group())
         if abs(duration - header.sidecar_duration) > tolerance:

@@ -36,6 +36,7 @@ import re
 from typing import Any
 
 from eegprep.base.errors import SourceError
+from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars.bounded import check_rows, statement_lines
 from eegprep.corpus.sidecars.cells import strict_number
@@ -44,11 +45,11 @@ LBL_SUFFIXES = (".lbl", ".lbl_bi", ".lbl_agg")
 """Suffixes (lower case) of the per-channel label files (NEDC ``lbl_v1.0.0``) of TUSZ v1.5
 (``.lbl``, ``.lbl_bi``) and of TUSL's older releases (``.lbl_agg``)."""
 
-_KEY = re.compile(r"^(?P<key>[A-Za-z_]+)\s*(?:\[\s*(?P<index>\d+)\s*\])?\s*=\s*(?P<value>.*)$")
-_MONTAGE = re.compile(r"^(?P<index>\d+)\s*,\s*(?P<name>[^:,\s][^:,]*?)\s*:.*$")
+_KEY = re.compile(r"^(?P<key>[A-Za-z_]+)\s*(?:\[\s*(?P<index>[0-9]+)\s*\])?\s*=\s*(?P<value>.*)$")
+_MONTAGE = re.compile(r"^(?P<index>[0-9]+)\s*,\s*(?P<name>[^:,\s][^:,]*?)\s*:.*$")
 _LABEL = re.compile(r"^\{(?P<cells>[^\[\]{}]*),\s*\[(?P<vector>[^\[\]{}]*)\]\s*\}$")
 _SYMBOLS = re.compile(r"^\{(?P<body>.*)\}$")
-_SYMBOL = re.compile(r"""^(?P<key>\d+)\s*:\s*(?P<q>['"])(?P<name>[^'"]*)(?P=q)$""")
+_SYMBOL = re.compile(r"""^(?P<key>[0-9]+)\s*:\s*(?P<q>['"])(?P<name>[^'"]*)(?P=q)$""")
 
 _EXPECTED = {
     "montage": "montage = INDEX, NAME: ... (0, FP1-F7: EEG FP1-REF -- EEG F7-REF)",
@@ -222,7 +223,8 @@ def _indices(table: dict[int, Any]) -> str:
 
 
 def _malformed(path: str, n: int, key: str, value: str) -> SourceError:
-    return SourceError(path, f"line {n}: expected {_EXPECTED[key]}; got {_shown(value)}")
+    why = f" (written in {OTHER_DIGITS}: write ASCII digits)" if other_digits(value) else ""
+    return SourceError(path, f"line {n}: expected {_EXPECTED[key]}; got {_shown(value)}{why}")
 
 
 def _shown(text: str) -> str:
