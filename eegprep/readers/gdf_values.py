@@ -239,7 +239,30 @@ def gdf_annotations(
         )
         for i in kept
     )
-    return events, _table_dropped(seconds, rate, int(late.sum()), int(early.sum()))
+    said = (
+        _table_dropped(seconds, rate, int(late.sum()), int(early.sum())),
+        _no_channel(table, kept),
+    )
+    return events, "; ".join(w for w in said if w) or None
+
+
+def _no_channel(table: GdfEvents, kept: list[int]) -> str | None:
+    """The warning for events among ``kept`` (indices of ``table``'s) whose channel (mode 3's
+    CHN) is above the file's channel count: stored for every channel (``""``), as MNE reads
+    the table; None for none."""
+    beyond = sorted({int(table.channels[i]) for i in kept if table.channels[i] > len(table.labels)})
+    if not beyond:
+        return None
+    n = sum(1 for i in kept if table.channels[i] > len(table.labels))
+    numbers = ", ".join(map(str, beyond[:3])) + (
+        f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
+    )
+    return (
+        f"{counted(n, 'event')} of its event table {noun(n, 'names', 'name')} "
+        f"{noun(len(beyond), 'channel')} {numbers} (CHN), beyond its "
+        f"{counted(len(table.labels), 'channel')}: stored for every channel (no channel "
+        "named), as MNE reads them"
+    )
 
 
 def _table_dropped(seconds: float, rate: float, late: int, early: int) -> str | None:

@@ -236,6 +236,21 @@ def test_gdf_event_channel_is_stored(tmp_path: Path, rate: float) -> None:
     _assert_same([g[:3] for g in got], _mne(ref), GDF_HZ)  # (times as MNE's at 250 Hz)
 
 
+@pytest.mark.parametrize("rate", [GDF_HZ, 1000.0])
+def test_gdf_event_channel_beyond_the_channels_is_said(tmp_path: Path, rate: float) -> None:
+    """A mode-3 event whose channel (CHN) is above the file's channel count names no channel:
+    it is stored for every channel (""), as MNE reads the table, and one warning line names the
+    number and the count. It was stored so unsaid."""
+    k = int(rate / GDF_HZ)
+    rows = [(k * 10 + 1, 1, 2, 0), (k * 20 + 1, 2, 9, 0), (k * 30 + 1, 3, 9, 0)]
+    path = _gdf(tmp_path / "src" / "r.gdf", "GDF 2.20", _channel_table(rate, rows))
+    got, warnings = _ingested(path)
+    assert [(g[2], g[3]) for g in got] == [("1", LABELS[1]), ("2", ""), ("3", "")], got
+    said = [w for w in warnings if "channel 9" in w]
+    assert len(said) == 1 and "\n" not in said[0], warnings
+    assert "2 events" in said[0] and f"{len(LABELS)} channels" in said[0], said
+
+
 @pytest.mark.filterwarnings("ignore:events. you specified:UserWarning")  # (pybv: repeats)
 def test_brainvision_channels_as_pybv_writes_them(tmp_path: Path) -> None:
     """pybv writes an event's channels as the marker's channel number, the marker repeated

@@ -45,3 +45,20 @@ def test_predict_refuses_a_damaged_kept_channel_in_one_line(tmp_path: Path) -> N
     assert len(res["failed"]) == len(files)
     for line, path in zip(res["failed"], files, strict=True):
         assert line.startswith(f"{path}: ") and "'Cz'" in line and "\n" not in line, line
+
+
+def test_predict_says_a_gdf_event_channel_beyond_the_channels(tmp_path: Path) -> None:
+    """A GDF event table whose event names channel 9 (CHN) of a file of 3 channels: predict's
+    warning line for the file names the number, as the ingest's does
+    (tests/eegprep/test_events_differential.py); the event was kept unsaid for no channel."""
+    from tests.eegprep.test_event_times_differential import _gdf as _gdf_events
+    from tests.eegprep.test_events_differential import _channel_table
+
+    table = _channel_table(250.0, [(11, 1, 2, 0), (21, 2, 9, 0)])
+    path = _gdf_events(tmp_path / "r.gdf", "GDF 2.20", table)
+    ckpt = _classifier(tmp_path / "best.pt", window=4)
+    res = predict_files([path], ckpt, corpus="folder", mains=50.0, device="cpu")
+    assert res["failed"] == []
+    (rec,) = res["recordings"]
+    said = [w for w in rec["warnings"] if "channel 9" in w]
+    assert len(said) == 1 and "3 channels" in said[0] and "\n" not in said[0], rec["warnings"]
