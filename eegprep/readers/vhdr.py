@@ -731,7 +731,10 @@ def _resolution(shown: str, written: str, unit: str, fmt: str) -> tuple[float, s
 
 
 def _number(text: str) -> float | None:
-    """``text`` as MNE's ``float()`` reads it; ``None`` when it is no number."""
+    """``text`` as MNE's ``float()`` reads it; ``None`` when it is no number, or is written in
+    digits other than ASCII's (``٠.١``, which ``float()`` read as 0.1)."""
+    if other_digits(text):
+        return None
     try:
         return float(text)
     except ValueError:

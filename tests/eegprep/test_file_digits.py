@@ -121,6 +121,16 @@ def _vhdr(key: str, written: str) -> Any:
     return write
 
 
+def _coordinates(tmp: Path) -> None:
+    from eegprep.readers.vhdr import read_vhdr
+
+    vhdr = _brainvision(tmp / "r.vhdr", ["Stimulus,S  1,600,1,0"])
+    rows = "".join(f"Ch{k}=1,{k * 30},90\r\n" for k in range(1, len(LABELS) + 1))
+    rows = rows.replace("Ch2=1,60", "Ch2=1,６0")
+    vhdr.write_bytes(vhdr.read_bytes() + f"[Coordinates]\r\n{rows}".encode())
+    read_vhdr(str(vhdr))
+
+
 # place -> (writer of the file, words the refusal holds besides the file's name)
 FILES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "Siena seizure list time": (_siena, ("line 6", "start time", "19.\u06639.33")),
@@ -137,6 +147,7 @@ FILES: dict[str, tuple[Any, tuple[str, ...]]] = {
         ("NumberOfChannels",),
     ),
     "BrainVision channel key": (_vhdr("Ch3=", f"Ch{ARABIC_3}=O1,,1,µV"), ("Ch",)),
+    "BrainVision coordinates": (_coordinates, ("[Coordinates]", "Ch2")),
     "BrainVision sampling interval": (
         _vhdr("SamplingInterval=", "SamplingInterval=４０００"),
         ("SamplingInterval",),
@@ -161,6 +172,18 @@ def test_a_number_in_other_digits_is_refused_naming_the_file_and_field(
     ).parent == Path(tmp_path), line
     for word in words:
         assert word.lower() in line.lower(), line
+
+
+def test_a_brainvision_resolution_in_other_digits_refuses_its_channel(tmp_path: Path) -> None:
+    """A channel's resolution ``٠.١`` (Arabic-Indic) is no number: that channel's samples are
+    refused, as for any resolution that is none (it was read as 0.1 uV)."""
+    from eegprep.readers.vhdr import read_vhdr
+
+    vhdr = _brainvision(tmp_path / "r.vhdr", ["Stimulus,S  1,600,1,0"])
+    text = vhdr.read_bytes().decode("utf-8").replace("Ch2=Cz,,1,", "Ch2=Cz,,\u0660.\u0661,")
+    vhdr.write_bytes(text.encode("utf-8"))
+    damage = [c.damage for c in read_vhdr(str(vhdr)).channels]
+    assert damage[0] == damage[2] == "" and "not a number" in damage[1], damage
 
 
 def test_an_eeglab_event_type_in_other_digits_is_its_text(tmp_path: Path) -> None:
