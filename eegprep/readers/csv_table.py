@@ -33,7 +33,7 @@ from eegprep.base.text import (
     headless_row,
     text_encoding,
 )
-from eegprep.base.validation import check_choice, invalid_value
+from eegprep.base.validation import check_choice, invalid_value, other_digits
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
     DEFAULT_UNIT,
@@ -226,8 +226,8 @@ def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _positive(value: Any, name: str) -> float:
-    try:
-        out = float(value)
+    try:  # (a manifest's ``"２５０"``: float() read other scripts' digits)
+        out = math.nan if other_digits(str(value)) else float(value)
     except (TypeError, ValueError):
         out = math.nan
     if not (math.isfinite(out) and out > 0):

@@ -29,7 +29,7 @@ from eegprep.base.errors import SourceError, UsageError
 from eegprep.base.files import file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.path_limits import shown_path
-from eegprep.base.validation import check_choice, invalid_value
+from eegprep.base.validation import check_choice, invalid_value, other_digits
 from eegprep.base.wording import counted
 from eegprep.readers.base import (
     DEFAULT_UNIT,
@@ -301,8 +301,8 @@ def _parse_options(options: Mapping[str, Any]) -> _Options:
 
 
 def _positive(value: Any, name: str) -> float:
-    try:
-        out = float(value)
+    try:  # (a manifest's ``"２５０"``: float() read other scripts' digits)
+        out = math.nan if other_digits(str(value)) else float(value)
     except (TypeError, ValueError):
         out = math.nan
     if not (math.isfinite(out) and out > 0):

@@ -186,6 +186,19 @@ def test_a_brainvision_resolution_in_other_digits_refuses_its_channel(tmp_path: 
     assert damage[0] == damage[2] == "" and "not a number" in damage[1], damage
 
 
+@pytest.mark.parametrize("reader", ["csv", "matlab"])
+def test_a_reader_rate_in_other_digits_in_the_manifest_is_refused(reader: str) -> None:
+    """A manifest's reader option ``sfreq = "２５０"`` (a string of full-width digits) is refused
+    naming the option: ``float()`` read it as 250 Hz."""
+    from eegprep.base.errors import UsageError
+    from eegprep.readers import csv_table, matlab
+
+    parse = csv_table._parse_options if reader == "csv" else matlab._parse_options
+    options = {"sfreq": "２５０", **({"data": "eeg"} if reader == "matlab" else {})}
+    with pytest.raises(UsageError, match=r"^Invalid value for `sfreq`"):
+        parse(options)
+
+
 def test_an_eeglab_event_type_in_other_digits_is_its_text(tmp_path: Path) -> None:
     """An EEGLAB event whose type is the text ``٧.0`` (Arabic-Indic) keeps it as its label:
     it was read as the number 7 (MNE's ``7.0`` of a numeric type) and stored as code ``7``."""
