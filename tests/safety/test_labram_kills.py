@@ -112,4 +112,8 @@ def test_a_stage_resumed_at_its_final_checkpoint_reports_its_metrics(
     got = strict_json.loads((out / "summary.json").read_text())["metrics"]
     want = strict_json.loads((uninterrupted["tokenizer"] / "summary.json").read_text())["metrics"]
     assert want, "the uninterrupted run reports no metrics: nothing to compare"
-    assert got == want
+    # the same metrics, to float32 round-off: one CI run gave a loss of 2.0091049671 against
+    # 2.0091052055 (1.2e-7 apart) where another gave equal bits (the weights are compared bit
+    # for bit by the test above; which sum differs here is not yet known)
+    assert got.keys() == want.keys()
+    assert got == pytest.approx(want, rel=1e-6, abs=0)
