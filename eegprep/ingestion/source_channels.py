@@ -30,6 +30,8 @@ from eegprep.pipeline.channels import (
 )
 from eegprep.readers import get_reader
 from eegprep.readers.base import EMPTY_CHANNEL, Header, unit_to_uv
+from eegprep.readers.channel_labels import is_unnamed
+from eegprep.readers.damaged_channels import damaged_signals
 
 RateGroup = tuple[float, list[int], int]
 """Channels of one sampling rate: ``(sfreq Hz, positions in the mapping, n_samples)``."""
@@ -72,7 +74,7 @@ def candidate_channels(
         mapping = replace(mapping, dropped=(*mapping.dropped, *empty))
     if mapping.n_channels == 0:
         raise SourceError(path, headless_problem(header, m) or _no_eeg_problem(header))
-    return header, mapping, [*header.warnings, *_mapping_warnings(mapping, m.on_unknown, path)]
+    return header, mapping, [*header.warnings, *_mapping_warnings(header, mapping, m.on_unknown)]
 
 
 def one_per_site(
@@ -188,7 +190,10 @@ def _no_eeg_problem(header: Header) -> str:
     )
 
 
-def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> list[str]:
+def _mapping_warnings(header: Header, mapping: ChannelMapping, on_unknown: str) -> list[str]:
+    """The mapping's lines: the common reference, the sites typed no EEG, the channels not in
+    the vocabulary (an unnamed one's damaged calibration on its line: :func:`_unnamed_damage`),
+    a :class:`SourceError` where ``on_unknown`` raises."""
     out = [referenced_note(mapping)] if mapping.reference else []
     typed = typed_sites_note(mapping)
     if typed:
@@ -196,10 +201,20 @@ def _mapping_warnings(mapping: ChannelMapping, on_unknown: str, path: str) -> li
     unknown = mapping.unknown()
     if not unknown or on_unknown == "ignore":
         return out
-    msg = unknown_message(unknown)
+    msg = unknown_message(unknown, _unnamed_damage(header, unknown))
     if on_unknown == "raise":
-        raise SourceError(path, msg)
+        raise SourceError(header.path, msg)
     return [*out, msg]
+
+
+def _unnamed_damage(header: Header, unknown: list[str]) -> list[str]:
+    """What leaves each of the ``unknown`` labels no physical values where it is unnamed (the
+    reader's line on damaged channels leaves an unnamed one to the line naming it unknown:
+    :func:`~eegprep.readers.damaged_channels.damaged_note`), ``""`` else. Unknown labels come
+    in source order, as the header's unnamed signals do."""
+    damage = damaged_signals(header)
+    queue = [damage.get(i, "") for i, label in enumerate(header.labels) if is_unnamed(label)]
+    return [queue.pop(0) if is_unnamed(label) and queue else "" for label in unknown]
 
 
 def typed_sites_note(mapping: ChannelMapping) -> str:

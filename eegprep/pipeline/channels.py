@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Literal
 
 from eegprep.base.errors import UsageError
 from eegprep.base.validation import check_choice
-from eegprep.readers.base import unit_to_uv
+from eegprep.readers.channel_labels import MARKER_LABEL, is_marker_label, normalize_label
 
 VOCABULARY: tuple[str, ...] = tuple(
     """
@@ -63,42 +62,6 @@ know (a BrainVision channel in ``mv``). Any other type a file states (``eog``, `
 ChannelKind = Literal["eeg", "non_eeg", "unknown"]
 OnProblem = Literal["raise", "warn", "ignore"]
 
-# Prefixes that corpora put before the site name ("EEG FP1-REF", "EEG-Fp1", "EEG:Cz"; "POL Fp1"
-# in Nihon Kohden exports).
-_PREFIX = re.compile(r"^(?:EEG|EXG|POL)[\s:_-]+", re.IGNORECASE)
-# Reference suffixes ("-REF", "-LE", "-Ref", " REF", "-AVG", "-AR", "-CAR", "-M1M2", "-CLE").
-_REF_SUFFIX = re.compile(r"[\s_-]+(?:REF|LE|CLE|AVG|AV|AR|CAR|LINKED|M1M2|A1A2)$", re.IGNORECASE)
-# One ear or mastoid as the reference ("EEG Fp1-A1", "C3-M2"): the referential montages of
-# clinical systems; stripped only from a scalp site ("A1-A2" stays a pair of references).
-_EAR_REF = re.compile(r"-(?:A1|A2|M1|M2)$", re.IGNORECASE)
-_EARS = frozenset({"A1", "A2", "M1", "M2"})
-# Dashes other than ASCII's (Unicode's hyphens, en and em dashes, the minus sign) between a
-# site and its reference ("Fp1", an en dash, "Ref" as a word processor writes it) or two sites.
-_DASHES = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63]")
-# Blanks and NULs padding a label, in any order ("Cz\x00 \x00": a fixed-width field).
-_PADDING = re.compile(r"^[\s\x00]+|[\s\x00]+$")
-# A unit after the name in brackets, as table headers write it ("Fp1 [uV]", "Cz (µV)",
-# "Pz (millivolts)", "T4 (degC)", "O2 []"): the text a CSV column's unit is read from.
-_BRACKETED_TAIL = re.compile(r"\s*[(\[]\s*([^()\[\]]*?)\s*[)\]]$")
-_OTHER_UNITS = frozenset(
-    "% ? degc °c a.u. au unknown n/a none ma ua µa μa us µs μs mmhg bpm ohm kohm".split()
-)
-"""Units that are no voltage, lower case, as a bracket after a label states them (the ones the
-docs name among units that are no voltage, and a vital sign's): taken off the label like a
-voltage, so that ``Fp1 (degC)`` is the site, its unit named by the ingest's warning."""
-
-MARKER_LABEL = (
-    r"^(?:STI|STIM|STATUS|TRIG|TRIGGER|DI|DIN|SYNC|EVENT|MARK|MARKER|MK)(?:[\s_-]?\d+)?$"
-    r"|^(?:TRIG|EVENT|MARK|MK)\w*$"
-)
-"""The rule that makes a label a stimulus, trigger or marker channel (the normalised label:
-upper case, padding, prefix and reference suffix gone): a name real systems write, alone or
-with a number after it, a blank, ``_`` or ``-`` between (``STI 014``, ``STI014``, ``STIM``,
-``Status``, ``Status1``, ``TRIGGER``, ``Trig 1``, EGI's ``DI``, ``DIN``, ``DIN1``..``DIN8``,
-``Sync``, ``Event``, ``Marker``), or a word starting ``TRIG``, ``EVENT``, ``MARK`` or ``MK``
-(``MkIdx``, ``Markers``). No 10-20/10-10 site matches it; such a channel is non-EEG
-(``marker``), never stored, whatever reader gave it."""
-
 # Non-EEG signals seen in the corpora (TUH, Siena, BioSemi, NeuroScan, BrainVision, ...).
 # Matched against the normalised label; a match anywhere in a token counts.
 _NON_EEG_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -120,53 +83,6 @@ _NON_EEG_PATTERNS: tuple[tuple[str, str], ...] = (
     ("off-scalp", r"^(?:SP[12]|PG[12]|LUC|RLC|C3P|C4P|X\d+|NAS|NZ)$"),
 )
 _NON_EEG = tuple((kind, re.compile(rx)) for kind, rx in _NON_EEG_PATTERNS)
-
-
-def normalize_label(label: str) -> str:
-    """Return the upper-cased site name a source label spells, before vocabulary lookup.
-
-    ``"EEG FP1-REF"`` -> ``"FP1"``, ``"Fp1."`` -> ``"FP1"``, ``"EEG Fc1"`` -> ``"FC1"``,
-    ``"FP1-F7"`` -> ``"FP1-F7"`` (bipolar pairs keep their dash); an ear or mastoid reference
-    (``"EEG Fp1-A1"``, ``"C3-M2"``, ``"C3-CLE"``), Nihon Kohden's ``"POL "`` prefix and a
-    bracketed unit (``"Fp1 [uV]"``, ``"Fp1 (millivolts)"``, ``"Fp1 (degC)"``:
-    :func:`_without_unit`) go as the other reference suffixes do; ``"A1-A2"`` stays a pair.
-    """
-    # (the unit read before NFKC too, which spells a mis-decoded micro sign's ``µ`` as ``μ``)
-    text = _PADDING.sub("", _plain_text(_without_unit(_PADDING.sub("", label))))
-    text = _without_unit(text)
-    text = _PREFIX.sub("", text)
-    text = _PADDING.sub("", text.rstrip(".").strip())
-    text = _REF_SUFFIX.sub("", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    # "FP1 - F7" -> "FP1-F7"
-    text = re.sub(r"\s*-\s*", "-", text)
-    site = _EAR_REF.sub("", text)
-    if site != text and site and site.upper() not in _EARS:
-        text = site
-    return text.upper()
-
-
-def _without_unit(text: str) -> str:
-    """``text`` without a bracketed unit after the name: any voltage the one rule of units
-    reads (:func:`~eegprep.readers.base.unit_to_uv`: ``[millivolts]``, ``(u V)``, ``(V)``),
-    one of :data:`_OTHER_UNITS`, or none (``[]``); another bracket (``Cz (ref)``) stays."""
-    hit = _BRACKETED_TAIL.search(text)
-    if hit is None:
-        return text
-    unit = hit.group(1)
-    if unit and unit_to_uv(unit) is None and unit.lower() not in _OTHER_UNITS:
-        return text
-    return text[: hit.start()]
-
-
-def _plain_text(label: str) -> str:
-    """``label`` in its Unicode compatibility form (NFKC: full-width letters and digits,
-    U+FF26 U+FF50 U+FF11, are ``Fp1``; a no-break space is a space), without invisible format
-    characters (a byte-order mark or a zero-width space a copy left inside it), its dashes
-    ASCII's."""
-    text = unicodedata.normalize("NFKC", label)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    return _DASHES.sub("-", text)
 
 
 def _numbered_input(label: str, norm: str) -> bool:
@@ -456,12 +372,15 @@ def _typed_non_eeg(
     labels: Sequence[str], kinds: Sequence[str], rename: Mapping[str, str] | None
 ) -> dict[int, str]:
     """Position -> type of each channel whose file types it as no EEG (a type outside
-    :data:`LABEL_DECIDES`) and that the manifest does not rename."""
+    :data:`LABEL_DECIDES`) and that the manifest does not rename; a marker label typed
+    ``stim`` is left to its label (a ``marker``, whichever reader typed it: a reader types a
+    marker ``stim`` by the same rule, :func:`~eegprep.readers.channel_labels.marker_kind`)."""
     renamed = set(rename or ())
     return {
         pos: kind
         for pos, (label, kind) in enumerate(zip(labels, kinds, strict=True))
         if kind.strip().lower() not in LABEL_DECIDES
+        and not (kind.strip().lower() == "stim" and is_marker_label(label))
         and not {label, label.strip(), normalize_label(label)} & renamed
     }
 
@@ -573,11 +492,17 @@ def first_of_each_site(mapping: ChannelMapping, labels: Sequence[str]) -> Channe
     )
 
 
-def unknown_message(labels: Sequence[str]) -> str:
+def unknown_message(labels: Sequence[str], damage: Sequence[str] = ()) -> str:
     """The one line naming the channels dropped as unknown, each label as the file has it, or
     quoted where it would not read as itself (empty, control bytes such as a NUL, a comma,
-    blanks at its ends): ``''`` or ``'Fp1\\x00\\x01'``, not nothing."""
-    return f"channels not in the vocabulary, dropped: {', '.join(map(shown_label, labels))}"
+    blanks at its ends): ``''`` or ``'Fp1\\x00\\x01'``, not nothing; ``damage``, parallel to
+    ``labels`` (``""`` for none), what else is wrong with each (an unnamed channel's damaged
+    calibration), said after it: one line naming both."""
+    shown = [
+        shown_label(label) + (f" (and without a usable calibration: {why})" if why else "")
+        for label, why in zip(labels, [*damage, *[""] * (len(labels) - len(damage))], strict=True)
+    ]
+    return f"channels not in the vocabulary, dropped: {', '.join(shown)}"
 
 
 SHOWN_CHARS = 80

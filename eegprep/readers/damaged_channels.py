@@ -20,6 +20,7 @@ from pathlib import PurePath
 
 from eegprep.base.errors import SourceError
 from eegprep.readers.base import DEFAULT_UNIT, Header
+from eegprep.readers.channel_labels import is_unnamed
 from eegprep.readers.companions import BRAINVISION_HEADERS
 from eegprep.readers.edf import MAX_ABS_UV, edf_damage
 from eegprep.readers.gdf_records import gdf_labels, gdf_records
@@ -84,13 +85,25 @@ def _range_problem(pmin: float, pmax: float, dmin: float, dmax: float, to_uv: fl
     return ""
 
 
-def damaged_note(damaged: Sequence[tuple[int, str]]) -> str | None:
-    """The one warning naming every damaged channel (``None`` where none is)."""
-    if not damaged:
+def damaged_note(damaged: Sequence[tuple[int, str]], labels: Sequence[str]) -> str | None:
+    """The one warning naming every damaged channel (``None`` where none is; ``labels``: the
+    header's signals', which ``damaged`` indexes), an unnamed one's aside: the ingest says its
+    damage on the line naming it as a channel not in the vocabulary, one line for both
+    (:func:`damaged_signals`)."""
+    named = [problem for at, problem in damaged if not is_unnamed(labels[at])]
+    if not named:
         return None
-    return "channels without a usable calibration, no samples read: " + "; ".join(
-        problem for _, problem in damaged
-    )
+    return "channels without a usable calibration, no samples read: " + "; ".join(named)
+
+
+def damaged_signals(header: Header) -> dict[int, str]:
+    """Signal index -> what leaves it no physical values, for every damaged signal of a
+    header of any reader (:data:`LAYOUT_KEY`; an EDF/BDF header of eegprep's own reader: its
+    ``calibration`` said as a problem); ``{}`` where none is."""
+    layout = dict(header.layout)
+    if LAYOUT_KEY in layout:
+        return dict(layout[LAYOUT_KEY])
+    return {i: c for i, c in enumerate(layout.get("calibration", ())) if isinstance(c, str)}
 
 
 def check_damaged(header: Header, picks: Sequence[int]) -> None:

@@ -44,6 +44,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_or_default,
 )
+from eegprep.readers.channel_labels import is_unnamed
 from eegprep.readers.edf_dates import edf_meta
 from eegprep.readers.edf_gaps import TimedEvents, timed_events
 from eegprep.readers.edf_header import (
@@ -448,8 +449,11 @@ def edf_damage(path: str, default_unit: str) -> list[str]:
 
 
 def _uncalibrated_notes(signals: Sequence[EdfSignalFields]) -> list[str]:
-    """One warning naming the signals without calibration (their samples are never read)."""
-    problems = [p for p in map(_no_calibration, signals) if p]
+    """One warning naming the signals without calibration (their samples are never read), an
+    unnamed one's aside: the ingest says its damage on the line naming it as a channel not in
+    the vocabulary, one line for both (:func:`~eegprep.readers.damaged_channels.
+    damaged_signals`)."""
+    problems = [p for s in signals if (p := _no_calibration(s)) and not is_unnamed(s.label)]
     if not problems:
         return []
     return [f"signals without calibration, no samples read: {'; '.join(problems)}"]

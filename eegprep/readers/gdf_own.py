@@ -14,8 +14,9 @@ its own rate (:func:`~eegprep.readers.gdf_values.gdf_annotations`).
 The header has MNE's shape for a GDF file, so that :class:`~eegprep.readers.mne_formats.
 MneReader` reads its segments as it reads the channels it never leaves to MNE
 (:mod:`eegprep.readers.mne_own_reads`): kinds as MNE gives them (``eeg``; ``stim`` for a
-channel named ``Status`` or ``Trigger``, whose values are codes; the ``eog``, ``misc`` and
-``stim_channel`` options as MNE takes them), the filter settings the header states as MNE
+channel named ``Status`` or ``Trigger``, whose values are codes, and for any marker label, as
+every reader types it; the ``eog``, ``misc`` and ``stim_channel`` options as MNE takes them),
+the filter settings the header states as MNE
 records them (:func:`_filters`), a channel of 0 samples per record left out, and a float
 channel NaN at every sample (:func:`~eegprep.readers.gdf_records.gdf_nan_channels`, the rule
 of the MNE-read GDF path too).
@@ -44,6 +45,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_or_default,
 )
+from eegprep.readers.channel_labels import marker_kind
 from eegprep.readers.damaged_channels import LAYOUT_KEY, damaged_channels, damaged_note
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, fixed_header
@@ -103,7 +105,14 @@ def gdf_own_header(
     ]  # fmt: skip
     damaged = damaged_channels(path, kept)  # (their samples alone refused)
     said = tuple(
-        w for w in (warning, *notes, damaged_note(damaged), timed[1] if timed else None) if w
+        w
+        for w in (
+            warning,
+            *notes,
+            damaged_note(damaged, [labels[i] for i in kept]),
+            timed[1] if timed else None,
+        )
+        if w
     )
     return Header(
         path=path,
@@ -128,14 +137,15 @@ def gdf_own_header(
 def _kinds(labels: Sequence[str], options: Mapping[str, Any]) -> list[str]:
     """Each channel's kind as MNE's GDF reader gives it: ``eog`` and ``misc`` for the channels
     those options name (labels as written, or indices), ``stim`` for ``stim_channel``'s
-    (:func:`_stims`), ``eeg`` for the others."""
+    (:func:`_stims`), ``eeg`` for the others; and, as every reader types it, ``stim`` for a
+    marker label MNE would type EEG or misc (:func:`~eegprep.readers.channel_labels.
+    marker_kind`)."""
     eog = _named(labels, options.get("eog"), exact=True)
     misc = _named(labels, options.get("misc"), exact=True)
     stims = _stims(labels, options)
-    return [
-        "eog" if i in eog else "misc" if i in misc else "stim" if i in stims else "eeg"
-        for i in range(len(labels))
-    ]
+    mne = ["eog" if i in eog else "misc" if i in misc else "stim" if i in stims else "eeg"
+           for i in range(len(labels))]  # fmt: skip
+    return [marker_kind(label, kind) for label, kind in zip(labels, mne, strict=True)]
 
 
 def _stims(labels: Sequence[str], options: Mapping[str, Any]) -> set[int]:

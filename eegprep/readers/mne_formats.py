@@ -78,6 +78,7 @@ from eegprep.readers.base import (
     thawed_options,
     unit_or_default,
 )
+from eegprep.readers.channel_labels import marker_kind
 from eegprep.readers.cnt_events import place_cnt_events
 from eegprep.readers.cnt_header import cnt_start
 from eegprep.readers.companions import (
@@ -265,6 +266,7 @@ class MneReader(Reader):
         empty, notes_empty = _empty_signals(path, raw, labels)
         kept = tuple(i for i in range(len(signals)) if i not in empty)
         damaged = damaged_channels(path, kept, default_unit)  # (their samples alone refused)
+        damage_note = damaged_note(damaged, [labels[i] for i in kept])
         return Header(
             path=path,
             reader=cls.name,
@@ -284,9 +286,7 @@ class MneReader(Reader):
                 ("mne_picks", kept),
                 (LAYOUT_KEY, damaged),
             ),
-            warnings=_said(
-                path, (size_warning, rate.note, *notes_empty, damaged_note(damaged)), at
-            ),
+            warnings=_said(path, (size_warning, rate.note, *notes_empty, damage_note), at),
             joins=at.joined,
             gaps=at.gaps,
             gaps_stated=at.stated,
@@ -500,18 +500,26 @@ def _signals(
     default_unit: str,
 ) -> tuple[Signal, ...]:
     """Each channel of ``raw`` as a :class:`Signal` (``sfreq`` in Hz, ``n_samples`` kept), in
-    the units the file states (``default_unit`` where it states none)."""
+    the units the file states (``default_unit`` where it states none), of the type
+    :func:`_kinds` gives it."""
     return tuple(
         _signal(ch, kind, sfreq, n_samples, unit, label, *adc, default_unit=default_unit)
         for ch, kind, unit, label, adc in zip(
             raw.info["chs"],
-            raw.get_channel_types(),
+            _kinds(raw),
             units,
             labels,
             zip(code_steps(raw), stated_ranges(raw), strict=True),
             strict=True,
         )
     )
+
+
+def _kinds(raw: BaseRaw) -> list[str]:
+    """Each channel's type: MNE's, a marker label's ``stim`` where MNE types it EEG or misc
+    (:func:`~eegprep.readers.channel_labels.marker_kind`: MNE's readers type only ``STI 014``,
+    ``Status`` or ``Trigger`` so, by name or by ``stim_channel``)."""
+    return [marker_kind(n, k) for n, k in zip(raw.ch_names, raw.get_channel_types(), strict=True)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -710,7 +718,7 @@ def _meta(
     return (
         ("format", _format(path)[1]),
         ("meas_date", when),
-        ("ch_types", ",".join(raw.get_channel_types())),
+        ("ch_types", ",".join(_kinds(raw))),
         ("bads", ",".join(info["bads"])),
         ("highpass", f"{info['highpass']:g}"),
         ("lowpass", f"{info['lowpass']:g}"),

@@ -7,8 +7,9 @@ waiting, checked to be a regular file, and gives MNE a private folder of names f
 descriptors (:class:`~eegprep.base.held_files.HeldFiles`): the header rewritten to name them
 (:func:`~eegprep.readers.vhdr.openable_vhdr`), the ``.set`` and its samples
 (:func:`~eegprep.readers.set_files.openable_set`), a GDF file of record count -1 as a copy
-with the count it holds written in (:func:`~eegprep.readers.gdf_count.closed_copy`), any other
-file under its own name. A file
+with the count it holds written in (:func:`~eegprep.readers.gdf_count.closed_copy`), an
+EDF/BDF file whose calibration field MNE cannot parse as a copy with a stand-in number there
+(:func:`~eegprep.readers.edf_mne_copy.calibrated_copy`), any other file under its own name. A file
 swapped for a FIFO, a device or another file after eegprep's checks is then the file checked,
 or, swapped before the descriptor was opened, one line naming it. :func:`read_through` keeps
 them (the folder and its descriptors) as long as the opened ``Raw``, which opens the files by
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from eegprep.base.held_files import HeldFiles, supported
 from eegprep.readers.companions import BRAINVISION_HEADERS, fif_parts
+from eegprep.readers.edf_mne_copy import calibrated_copy
 from eegprep.readers.gdf_count import closed_copy
 from eegprep.readers.set_files import openable_set
 from eegprep.readers.vhdr import openable_vhdr
@@ -62,6 +64,8 @@ def names_for_mne(path: str) -> Iterator[tuple[str, set[str], HeldFiles | None]]
             opened = openable_set(path, held)
         elif suffix == ".gdf" and (copy := closed_copy(path)) is not None:  # count -1
             opened = held.write(os.path.basename(path), copy, path)
+        elif suffix in (".edf", ".bdf") and (copy := calibrated_copy(path)) is not None:
+            opened = held.write(os.path.basename(path), copy, path)  # (a field no number)
         else:
             opened = held.link(path, os.path.basename(path))
         if suffix == ".fif":

@@ -32,6 +32,8 @@ CALIBRATION = {
     "nan": ("physical", b"nan", b"nan"),
     "inf": ("physical", b"-inf", b"inf"),
     "text": ("physical", b"n/a", b"n/a"),
+    "empty": ("digital", b"", b""),
+    "words": ("physical", b"-100uV", b"unknown"),
     "digital nan": ("digital", b"nan", b"1"),
 }
 OTHER = {"unit garbage": ("physical_dim", b"#?\xff%"), "empty label": ("label", b""),
@@ -58,13 +60,31 @@ def _file(tmp_path: Path, suffix: str, channel: int, damage: str) -> Path:
     return path
 
 
+def _edf_manifest(through: str) -> Any:
+    """TUAB's manifest, read by eegprep's own EDF reader (``own``) or, given an MNE option, by
+    MNE's (``mne``: :meth:`~eegprep.readers.mne_formats.MneReader.read_header`)."""
+    if through == "own":
+        return load_manifest("tuab")
+    raw = dict(load_manifest("tuab").raw)
+    raw["reader"] = {"name": "mne", "options": {"eog": ["EOG"]}}
+    return parse_manifest(raw, "my.toml")
+
+
+THROUGH = ["own", "mne"]
+"""The two paths an EDF/BDF file is read by: eegprep's own reader, MNE's given MNE options.
+MNE's parser failed on a calibration field that is no number (``n/a``): the file was refused
+(``could not convert string to float``) though the field was a dropped channel's."""
+
+
+@pytest.mark.parametrize("through", THROUGH)
 @pytest.mark.parametrize("suffix", [".edf", ".bdf"])
 @pytest.mark.parametrize("damage", [*CALIBRATION, *OTHER])
 def test_a_damaged_dropped_channel_leaves_the_eeg_ingested(
-    tmp_path: Path, suffix: str, damage: str
+    tmp_path: Path, suffix: str, damage: str, through: str
 ) -> None:
+    clear_cache()
     path = _file(tmp_path, suffix, 3, damage)
-    pre = read_preprocessed(path, load_manifest("tuab"))
+    pre = read_preprocessed(path, _edf_manifest(through))
     assert pre.channels == ["FP1", "CZ", "O1"]
     assert np.isfinite(pre.data).all()
     about = [w for w in pre.warnings if any(k in w for k in ("Status", "calibration", "compliant"))]
@@ -72,14 +92,16 @@ def test_a_damaged_dropped_channel_leaves_the_eeg_ingested(
     assert all("\n" not in w for w in pre.warnings)
 
 
+@pytest.mark.parametrize("through", THROUGH)
 @pytest.mark.parametrize("suffix", [".edf", ".bdf"])
 @pytest.mark.parametrize("damage", list(CALIBRATION))
 def test_the_same_damage_on_a_kept_channel_is_refused_in_one_line(
-    tmp_path: Path, suffix: str, damage: str
+    tmp_path: Path, suffix: str, damage: str, through: str
 ) -> None:
+    clear_cache()
     path = _file(tmp_path, suffix, 1, damage)
     with pytest.raises(SourceError, match="'Cz'") as info:
-        read_preprocessed(path, load_manifest("tuab"))
+        read_preprocessed(path, _edf_manifest(through))
     assert "\n" not in str(info.value) and info.value.path == str(path)
 
 
@@ -252,8 +274,9 @@ def test_an_eeglab_channel_of_an_empty_label_is_dropped_not_refusing_the_file(
     assert len([w for w in pre.warnings if "dropped" in w]) <= 1, pre.warnings
 
 
-MNE_READ = ("physical equal", "digital equal", "absurd range", "above 1e15 uV", "nan", "inf")
-"""The damage MNE's EDF reader parses (a field that is no number, ``n/a``, it cannot)."""
+MNE_READ = tuple(CALIBRATION)
+"""Every damage: MNE's EDF reader is given a stand-in number for a field it cannot parse
+(``n/a``: :func:`~eegprep.readers.edf_mne_copy.calibrated_copy`)."""
 
 
 @pytest.mark.parametrize("channel", [3, 1])
@@ -341,3 +364,46 @@ def test_brainvision_text_data_refuses_only_a_channel_of_a_damaged_resolution(
     np.testing.assert_allclose(got, values[sound] * 0.5, atol=1e-3)
     with pytest.raises(SourceError, match=f"'{LABELS[channel]}'.*'abc'"):
         MneReader.read_segment(header, [channel], 0, 10)
+
+
+def _unlabelled(path: Path, at: int, width: int) -> Path:
+    """``path`` with the label field of ``width`` bytes at byte ``at`` blank."""
+    data = bytearray(path.read_bytes())
+    data[at : at + width] = b" " * width
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _unnamed_edf(tmp_path: Path, suffix: str) -> Path:
+    path = _file(tmp_path, suffix, 3, "text")
+    span = field_span("label", n_signals=len(LABELS), channel=3)
+    return _unlabelled(path, span.start, span.stop - span.start)
+
+
+UNNAMED: dict[str, Any] = {
+    "edf": lambda p: (_unnamed_edf(p, ".edf"), _edf_manifest("own")),
+    "bdf": lambda p: (_unnamed_edf(p, ".bdf"), _edf_manifest("own")),
+    "edf through mne": lambda p: (_unnamed_edf(p, ".edf"), _edf_manifest("mne")),
+    "brainvision": lambda p: (_vhdr(p, 3, ",,abc,µV"), _folder("mne")),
+    "gdf": lambda p: (_unlabelled(_gdf(p, "2.20", 3, "nan"), 256 + 16 * 3, 16), _folder("mne")),
+    "gdf mixed sizes": lambda p: (
+        _unlabelled(_mixed_gdf(p, 3, "nan"), 256 + 16 * 3, 16),
+        _folder("mne"),
+    ),
+}
+"""A file of each format whose fourth channel has no label and a damaged calibration."""
+
+
+@pytest.mark.parametrize("fmt", list(UNNAMED))
+def test_an_unnamed_damaged_channel_is_said_in_one_line(tmp_path: Path, fmt: str) -> None:
+    """A channel of no label whose calibration is damaged was named twice: once among the
+    channels without a usable calibration, once among those not in the vocabulary. One line
+    now names it with both problems."""
+    clear_cache()
+    path, manifest = UNNAMED[fmt](tmp_path)
+    pre = read_preprocessed(path, manifest)
+    assert pre.channels == ["FP1", "CZ", "O1"] and np.isfinite(pre.data).all()
+    about = [w for w in pre.warnings if "''" in w or "calibration" in w or "vocabulary" in w]
+    assert len(about) == 1, pre.warnings
+    assert about[0].startswith("channels not in the vocabulary, dropped: '' (and without a "
+                               "usable calibration: "), about[0]  # fmt: skip

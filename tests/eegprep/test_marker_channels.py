@@ -4,7 +4,11 @@ reader gave it, so that it is never stored, never named as a channel not in the 
 and never refuses a file whose manifest says ``on_unknown = "raise"``.
 
 Files are written in each format's real layout here: EDF, BioSemi's BDF (``Status`` at 24
-bits, unit ``Boolean``), BrainVision (header, float32 samples), FIF, GDF and a CSV table."""
+bits, unit ``Boolean``), BrainVision (header, float32 samples), FIF, GDF (one sample size, read
+by MNE; mixed sizes, read by eegprep's own GDF reader), EEGLAB (``.set`` and ``.fdt``, every
+channel's ``chanlocs`` type ``EEG``), Neuroscan CNT and a CSV table. A reader that types its
+channels itself types a marker ``stim`` by the same rule
+(:func:`~eegprep.readers.channel_labels.marker_kind`): no reader counts one as EEG."""
 
 from __future__ import annotations
 
@@ -15,11 +19,14 @@ import mne
 import numpy as np
 import pytest
 
+from eegprep.base.errors import SourceError
 from eegprep.corpus.manifest import load_manifest, parse_manifest
 from eegprep.ingestion.source_channels import open_source
 from eegprep.pipeline.channels import classify_channel, map_channels
+from eegprep.readers import get_reader
 from eegprep.readers.mne_formats import clear_cache
 from eegprep.testing.edf_writer import write_edf
+from eegprep.testing.fixtures.cnt_writer import write_cnt
 from eegprep.testing.fixtures.gdf_writer import write_gdf
 
 MARKER_NAMES = [
@@ -53,12 +60,15 @@ def test_no_site_or_other_label_is_a_marker(label: str) -> None:
 
 def test_a_file_typed_eeg_marker_channel_is_dropped_as_a_marker() -> None:
     """A marker a format types EEG (a BrainVision channel in ``µV``) is left to its label: a
-    marker, dropped; one typed ``stim`` stays dropped for its type."""
-    labels = [*EEG, "DIN1", "STI 014"]
-    mapping = map_channels(labels, kinds=["eeg"] * 4 + ["stim"], on_unknown="raise")
+    marker, dropped; so is one typed ``stim`` (by the file, or by a reader's own typing of
+    markers, which is the same rule): the reason is one whatever the reader. Another label
+    typed ``stim`` stays dropped for its type."""
+    labels = [*EEG, "DIN1", "STI 014", "Fz"]
+    mapping = map_channels(labels, kinds=["eeg"] * 4 + ["stim"] * 2, on_unknown="raise")
     assert mapping.names == ("FP1", "CZ", "O2")
     assert dict(mapping.dropped) == {
-        "DIN1": "non-EEG (marker)", "STI 014": "non-EEG (typed stim in the file)"
+        "DIN1": "non-EEG (marker)", "STI 014": "non-EEG (marker)",
+        "Fz": "non-EEG (typed stim in the file)",
     }  # fmt: skip
 
 
@@ -117,6 +127,36 @@ def _gdf(path: Path) -> tuple[Path, str, dict[str, Any]]:
     return path / "x.gdf", "mne", {}
 
 
+def _mixed_gdf(path: Path) -> tuple[Path, str, dict[str, Any]]:
+    """A GDF 2.20 file of int16 EEG beside int32 markers: sizes MNE cannot open, read by
+    eegprep's own GDF reader (:mod:`eegprep.readers.gdf_own`)."""
+    from tests.eegprep.test_gdf_mixed_sizes import _Channel, _codes, _write
+
+    eeg = [_Channel(label, "int16", 256, "uV", (-3276.8, 3276.7, -32768.0, 32767.0))
+           for label in EEG]  # fmt: skip
+    marks = [_Channel(label, "int32", 256, "", (0.0, 255.0, 0.0, 255.0)) for label in FILE_MARKERS]
+    channels = [*eeg, *marks]
+    _write(path / "x.gdf", "GDF 2.20", channels, [_codes(c, 2, i) for i, c in enumerate(channels)])
+    return path / "x.gdf", "mne", {}
+
+
+def _eeglab(path: Path) -> tuple[Path, str, dict[str, Any]]:
+    """An EEGLAB ``.set`` whose samples are in an ``.fdt``, every channel typed ``EEG`` in
+    ``chanlocs`` (as EEGLAB's import of a whole amplifier file types them)."""
+    from tests.eegprep.test_reader_set_semantics import _chanlocs, _write_set
+
+    labels = [*EEG, *FILE_MARKERS]
+    _write_set(path, _signals(500), struct=True, fdt=True, srate=250.0, name="x",
+               mat="5", chanlocs=_chanlocs(labels))  # fmt: skip
+    return path / "x.set", "mne", {}
+
+
+def _cnt(path: Path) -> tuple[Path, str, dict[str, Any]]:
+    """A Neuroscan CNT file (32-bit samples, 0.1 uV a count): MNE types every channel EEG."""
+    write_cnt(path / "x.cnt", _signals(500), [*EEG, *FILE_MARKERS], 250)
+    return path / "x.cnt", "mne", {}
+
+
 def _csv(path: Path) -> tuple[Path, str, dict[str, Any]]:
     """A table whose header row names every column, markers among them."""
     x = _signals(400)
@@ -127,7 +167,8 @@ def _csv(path: Path) -> tuple[Path, str, dict[str, Any]]:
 
 WRITERS = {
     "edf": lambda p: _edf(p, False), "bdf": lambda p: _edf(p, True),
-    "brainvision": _brainvision, "fif": _fif, "gdf": _gdf, "csv": _csv,
+    "brainvision": _brainvision, "fif": _fif, "gdf": _gdf, "gdf mixed sizes": _mixed_gdf,
+    "eeglab": _eeglab, "cnt": _cnt, "csv": _csv,
 }  # fmt: skip
 
 
@@ -146,3 +187,36 @@ def test_every_reader_drops_marker_channels_as_markers(tmp_path: Path, fmt: str)
     assert sorted(reasons) == sorted(FILE_MARKERS)
     assert set(reasons.values()) == {"non-EEG (marker)"}, reasons
     assert not [w for w in warnings if "vocabulary" in w or "unit" in w]
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_no_reader_types_a_marker_channel_eeg(tmp_path: Path, fmt: str) -> None:
+    """MNE's GDF, CNT, EEGLAB and BrainVision readers, and eegprep's own GDF reader after them,
+    typed ``STIM``, ``DIN1``, ``Sync``, ``Trig 1``... EEG (only ``Status`` and ``Trigger`` were
+    ``stim``), so that the header counted them among its EEG channels (its ``ch_types``, the
+    refusal naming the channels typed EEG) until the label rule dropped them. Each reader
+    that types channels now types a marker ``stim``; the others type none."""
+    clear_cache()
+    path, reader, options = WRITERS[fmt](tmp_path)
+    header = get_reader(reader).read_header(str(path), **options)
+    kinds = {s.label: s.kind for s in header.signals}
+    assert {kinds[label] for label in FILE_MARKERS} <= {"stim", ""}, kinds
+    assert {kinds[label] for label in EEG} <= {"eeg", ""}, kinds
+    types = dict(header.meta).get("ch_types", "")
+    assert types.count("eeg") <= len(EEG), types
+
+
+@pytest.mark.parametrize("fmt", ["gdf", "gdf mixed sizes", "brainvision", "eeglab", "cnt"])
+def test_a_file_of_no_site_counts_no_marker_among_its_eeg_channels(
+    tmp_path: Path, fmt: str
+) -> None:
+    """A file whose EEG channels name no site is refused in one line naming the channels the
+    file types EEG (to map with ``rename``): the markers beside them were named there too."""
+    clear_cache()
+    path, reader, options = WRITERS[fmt](tmp_path)
+    manifest = _manifest(reader, **options)
+    renamed = dict(manifest.raw)
+    renamed["channels"] = {**renamed["channels"], "exclude": EEG}
+    with pytest.raises(SourceError, match="has 3 channels typed EEG") as info:
+        open_source(str(path), parse_manifest(renamed, "my.toml"), None)
+    assert not [label for label in FILE_MARKERS if label in str(info.value)], str(info.value)
