@@ -23,8 +23,8 @@ from eegprep.readers.base import DEFAULT_UNIT, Header
 from eegprep.readers.channel_labels import is_unnamed
 from eegprep.readers.companions import BRAINVISION_HEADERS
 from eegprep.readers.edf import MAX_ABS_UV, edf_damage
-from eegprep.readers.gdf_records import gdf_labels, gdf_records
-from eegprep.readers.gdf_values import gdf_units
+from eegprep.readers.gdf_records import GdfRecords, gdf_labels, gdf_records
+from eegprep.readers.gdf_values import GdfUnit, gdf_units
 from eegprep.readers.vhdr import read_vhdr
 
 LAYOUT_KEY = "damaged"
@@ -48,6 +48,12 @@ def damaged_channels(
         problems = edf_damage(path, default_unit)
     else:
         return ()
+    return kept_damage(problems, kept)
+
+
+def kept_damage(problems: Sequence[str], kept: Sequence[int]) -> tuple[tuple[int, str], ...]:
+    """``(index, problem)`` of each channel among ``kept`` (the index into ``kept``) whose
+    entry of ``problems`` (one per channel of the file, ``""`` where none) names one."""
     return tuple(
         (at, problems[i]) for at, i in enumerate(kept) if i < len(problems) and problems[i]
     )
@@ -55,14 +61,21 @@ def damaged_channels(
 
 def gdf_damage(path: str) -> list[str]:
     """What leaves each channel of a GDF file no physical values (``""`` where nothing does):
-    a physical or digital range that is not finite or empty (minimum equal to maximum: MNE
-    reads it with a gain of 1, a digital range of 0 so gave values of millions of uV), or a
-    physical range beyond :data:`~eegprep.readers.edf.MAX_ABS_UV` in its unit."""
+    :func:`gdf_range_damage` of the file's header."""
     records = gdf_records(path)
     if records is None:
         return []
-    labels = gdf_labels(path, len(records.physical))
-    units = gdf_units(path)
+    return gdf_range_damage(records, gdf_labels(path, len(records.physical)), gdf_units(path))
+
+
+def gdf_range_damage(
+    records: GdfRecords, labels: Sequence[str], units: Sequence[GdfUnit]
+) -> list[str]:
+    """What leaves each channel of a GDF header (``records``, its ``labels`` and ``units``, as
+    a reader that parsed it holds them) no physical values (``""`` where nothing does): a
+    physical or digital range that is not finite or empty (minimum equal to maximum: MNE
+    reads it with a gain of 1, a digital range of 0 so gave values of millions of uV), or a
+    physical range beyond :data:`~eegprep.readers.edf.MAX_ABS_UV` in its unit."""
     out = []
     for i, ((pmin, pmax), (dmin, dmax)) in enumerate(zip(records.physical, records.digital)):
         volts = units[i].volts if i < len(units) else None

@@ -46,7 +46,12 @@ from eegprep.readers.base import (
     unit_or_default,
 )
 from eegprep.readers.channel_labels import marker_kind
-from eegprep.readers.damaged_channels import LAYOUT_KEY, damaged_channels, damaged_note
+from eegprep.readers.damaged_channels import (
+    LAYOUT_KEY,
+    damaged_note,
+    gdf_range_damage,
+    kept_damage,
+)
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_header import check_gdf
@@ -103,7 +108,7 @@ def gdf_own_header(
                               (unfilled, NAN_FILLED))
         if found
     ]  # fmt: skip
-    damaged = damaged_channels(path, kept)  # (their samples alone refused)
+    damaged = kept_damage(gdf_range_damage(records, labels, units), kept)  # (reads refused)
     said = tuple(
         w
         for w in (
