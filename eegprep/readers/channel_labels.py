@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
-from eegprep.readers.base import unit_to_uv
+from eegprep.readers.base import Signal, unit_to_uv
 
 # Prefixes that corpora put before the site name ("EEG FP1-REF", "EEG-Fp1", "EEG:Cz"; "POL Fp1"
 # in Nihon Kohden exports).
@@ -123,3 +124,10 @@ def marker_kind(label: str, kind: str) -> str:
     if kind.strip().lower() in MARKER_RETYPED and is_marker_label(label):
         return "stim"
     return kind
+
+
+def marked(signals: tuple[Signal, ...]) -> tuple[Signal, ...]:
+    """``signals`` each of the type :func:`marker_kind` gives it. Only the type changes: a
+    marker's values keep the scale the reader gave them (a manifest that renames one to a site
+    keeps it, in microvolts as the file states them)."""
+    return tuple(replace(s, kind=marker_kind(s.label, s.kind)) for s in signals)

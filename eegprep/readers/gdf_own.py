@@ -45,7 +45,7 @@ from eegprep.readers.base import (
     frozen_options,
     unit_or_default,
 )
-from eegprep.readers.channel_labels import marker_kind
+from eegprep.readers.channel_labels import marked
 from eegprep.readers.damaged_channels import (
     LAYOUT_KEY,
     damaged_note,
@@ -97,7 +97,9 @@ def gdf_own_header(
     unfilled = gdf_nan_channels(path, records, filled, labels)
     kept = tuple(i for i in filled if i not in unfilled)
     empty = tuple(i for i in range(len(labels)) if i not in kept)
-    signals = tuple(_signal(records, i, labels[i], kinds[i], units[i], default_unit) for i in kept)
+    signals = marked(  # (a marker typed stim as every reader types it, its scale MNE's)
+        tuple(_signal(records, i, labels[i], kinds[i], units[i], default_unit) for i in kept)
+    )
     for signal in signals:
         check_sfreq(path, signal.sfreq)
     timed = gdf_annotations(path, fastest, n_fastest, every=True)
@@ -126,7 +128,7 @@ def gdf_own_header(
         duration=records.n_records * records.duration[0] / records.duration[1],
         annotations=timed[0] if timed else (),
         part=part,
-        meta=_meta(path, [kinds[i] for i in kept], filters),
+        meta=_meta(path, [s.kind for s in signals], filters),
         options=frozen_options(options),
         layout=(
             ("gdf_own_rate", tuple(range(len(kept)))),
@@ -142,15 +144,14 @@ def gdf_own_header(
 def _kinds(labels: Sequence[str], options: Mapping[str, Any]) -> list[str]:
     """Each channel's kind as MNE's GDF reader gives it: ``eog`` and ``misc`` for the channels
     those options name (labels as written, or indices), ``stim`` for ``stim_channel``'s
-    (:func:`_stims`), ``eeg`` for the others; and, as every reader types it, ``stim`` for a
-    marker label MNE would type EEG or misc (:func:`~eegprep.readers.channel_labels.
-    marker_kind`)."""
+    (:func:`_stims`), ``eeg`` for the others."""
     eog = _named(labels, options.get("eog"), exact=True)
     misc = _named(labels, options.get("misc"), exact=True)
     stims = _stims(labels, options)
-    mne = ["eog" if i in eog else "misc" if i in misc else "stim" if i in stims else "eeg"
-           for i in range(len(labels))]  # fmt: skip
-    return [marker_kind(label, kind) for label, kind in zip(labels, mne, strict=True)]
+    return [
+        "eog" if i in eog else "misc" if i in misc else "stim" if i in stims else "eeg"
+        for i in range(len(labels))
+    ]
 
 
 def _stims(labels: Sequence[str], options: Mapping[str, Any]) -> set[int]:

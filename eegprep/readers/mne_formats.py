@@ -78,7 +78,7 @@ from eegprep.readers.base import (
     thawed_options,
     unit_or_default,
 )
-from eegprep.readers.channel_labels import marker_kind
+from eegprep.readers.channel_labels import marked, marker_kind
 from eegprep.readers.cnt_events import place_cnt_events
 from eegprep.readers.cnt_header import cnt_start
 from eegprep.readers.companions import (
@@ -259,6 +259,7 @@ class MneReader(Reader):
         at = _timing(path, raw, notes, options, rate, skips, n_source)
         signals = _units_put_right(path, raw, signals, units, default_unit, options)
         signals, own = own_reads(path, raw, signals, labels, default_unit, skips.spans)
+        signals = marked(signals)  # (a marker typed stim, its scale MNE's)
         if gdf:
             timed = gdf_annotations(path, sfreq, n_samples)
             if timed is not None:
@@ -500,13 +501,12 @@ def _signals(
     default_unit: str,
 ) -> tuple[Signal, ...]:
     """Each channel of ``raw`` as a :class:`Signal` (``sfreq`` in Hz, ``n_samples`` kept), in
-    the units the file states (``default_unit`` where it states none), of the type
-    :func:`_kinds` gives it."""
+    the units the file states (``default_unit`` where it states none)."""
     return tuple(
         _signal(ch, kind, sfreq, n_samples, unit, label, *adc, default_unit=default_unit)
         for ch, kind, unit, label, adc in zip(
             raw.info["chs"],
-            _kinds(raw),
+            raw.get_channel_types(),
             units,
             labels,
             zip(code_steps(raw), stated_ranges(raw), strict=True),

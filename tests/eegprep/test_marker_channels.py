@@ -220,3 +220,20 @@ def test_a_file_of_no_site_counts_no_marker_among_its_eeg_channels(
     with pytest.raises(SourceError, match="has 3 channels typed EEG") as info:
         open_source(str(path), parse_manifest(renamed, "my.toml"), None)
     assert not [label for label in FILE_MARKERS if label in str(info.value)], str(info.value)
+
+
+@pytest.mark.parametrize("fmt", ["gdf", "brainvision", "eeglab", "cnt"])
+def test_a_marker_label_renamed_to_a_site_keeps_its_values_scale(tmp_path: Path, fmt: str) -> None:
+    """A manifest may name a channel a site whatever its label (``rename``: ``Sync = "Fz"``,
+    an input a lab labelled so). Typing a marker ``stim`` changes only what it is counted as:
+    its values keep the scale the file gives them (MNE's volts read as microvolts: the code 3
+    written as 3 uV), not a stim channel's values as they are (3e-6)."""
+    clear_cache()
+    path, reader, options = WRITERS[fmt](tmp_path)
+    raw = dict(_manifest(reader, **options).raw)
+    raw["channels"] = {"on_unknown": "raise", "rename": {"Sync": "Fz"}}
+    header, mapping, _ = open_source(str(path), parse_manifest(raw, "my.toml"), None)
+    assert mapping.names == ("FP1", "CZ", "O2", "FZ")
+    sync = mapping.source_indices[3]
+    values = get_reader(reader).read_segment(header, [sync], 0, header.signals[sync].n_samples)
+    assert np.abs(values).max() == pytest.approx(3.0, rel=1e-3)  # Sync's code, 3
