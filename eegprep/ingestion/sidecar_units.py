@@ -3,12 +3,14 @@
 The data file's own unit wins wherever it states one (or its format's convention does: an
 EEGLAB ``.set`` holds microvolts, :data:`CONVENTION_UNITS`): a sidecar that gives a kept EEG channel
 another (``mV`` where the file says ``uV``; ``uV`` and ``µV`` are one unit) is one report line
-naming the sidecar and each such channel with both units. Where the file states no unit
-(empty, MNE's ``n/a``), the sidecar's voltage is the channel's: the header is read again with
-it as the unit the file does not state (the reader's ``default_unit``, the one rule of units of
-:func:`~eegprep.readers.base.unit_or_default`), in place of the manifest's ``unit``. That
-needs one voltage for every kept EEG channel the file leaves unitless; where the sidecar gives
-them several, or leaves some out, the manifest's ``unit`` stays and one line says so.
+naming the sidecar and each such channel with both units. The ``V`` mne-bids writes for a
+``.set`` (:data:`TOOL_UNITS`) is no such line: the standard tool's word, nothing to act on.
+Where the file states no unit (empty, MNE's ``n/a``), the sidecar's voltage is the channel's:
+the header is read again with it as the unit the file does not state (the reader's
+``default_unit``, the one rule of units of :func:`~eegprep.readers.base.unit_or_default`), in
+place of the manifest's ``unit``. That needs one voltage for every kept EEG channel the file
+leaves unitless; where the sidecar gives them several, or leaves some out, the manifest's
+``unit`` stays and one line says so.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from eegprep.corpus.manifest import Manifest
 from eegprep.corpus.sidecars import SidecarResult
 from eegprep.pipeline.channels import ChannelMapping, shown_label
 from eegprep.readers import get_reader
-from eegprep.readers.base import Header, unit_or_default, unit_to_uv
+from eegprep.readers.base import Header, Signal, unit_or_default, unit_to_uv
 
 UnitPair = tuple[str, str, str]
 """A kept EEG channel's ``(label, unit its file states, unit the sidecar gives)``."""
@@ -40,13 +42,9 @@ def sidecar_units(
     the unitless channels left in the manifest's ``unit``."""
     if not sidecar.units:
         return header, []
-    given = {**{k.strip(): v for k, v in sidecar.units.items()}, **sidecar.units}
-    own = _own_unit(header.path)
-    pairs = []
-    for src in mapping.source_indices:
-        s = header.signals[src]
-        unit = s.unit.strip() if _stated(s.unit.strip()) else own
-        pairs.append((s.label, unit, given.get(s.label, given.get(s.label.strip(), ""))))
+    given = {name.strip(): unit for name, unit in sidecar.units.items()}
+    ext = os.path.splitext(header.path)[1].lower()
+    pairs = [_pair(header.signals[src], ext, given) for src in mapping.source_indices]
     said = _disagreements(pairs, sidecar.units_file)
     header, filled = _unstated_filled(path, m, part, header, pairs, sidecar.units_file)
     return header, said + filled
@@ -54,13 +52,27 @@ def sidecar_units(
 
 CONVENTION_UNITS = {".set": "uV"}
 """The unit a format's convention fixes where its files state none, by extension: an EEGLAB
-``.set`` holds microvolts (as MNE reads it), whatever a ``channels.tsv`` says (mne-bids
-writes ``V`` for them)."""
+``.set`` holds microvolts (as MNE reads it), whatever a ``channels.tsv`` says."""
+
+TOOL_UNITS = {".set": "V"}
+"""The unit the standard tool writes in a ``channels.tsv`` for a format of
+:data:`CONVENTION_UNITS`, by extension: mne-bids writes ``V`` for an EEGLAB ``.set``. Beside
+the convention it is no disagreement the user can act on, so never a report line; another
+unit (``mV``) is one."""
 
 
-def _own_unit(path: str) -> str:
-    """The unit a data file's format fixes for a channel it leaves unitless, else ``""``."""
-    return CONVENTION_UNITS.get(os.path.splitext(path)[1].lower(), "")
+def _pair(signal: Signal, ext: str, given: dict[str, str]) -> UnitPair:
+    """A kept channel's :data:`UnitPair`: the unit its file states, else its format's
+    convention (:data:`CONVENTION_UNITS`, ``ext`` the file's lower-case extension), else
+    ``""``; the table's unit from ``given`` (names stripped), ``""`` where it has none or gives
+    the :data:`TOOL_UNITS` beside the convention."""
+    unit, other = signal.unit.strip(), given.get(signal.label.strip(), "")
+    if _stated(unit):
+        return signal.label, unit, other
+    own = CONVENTION_UNITS.get(ext, "")
+    if own and other and _same_unit(other, TOOL_UNITS.get(ext, "")):
+        other = ""
+    return signal.label, own, other
 
 
 def _stated(unit: str) -> bool:

@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from eegprep import open_store
 from eegprep.corpus.manifest import load_manifest
@@ -110,16 +111,61 @@ def test_the_in_memory_path_takes_the_table_s_unit_as_the_ingest_does(tmp_path: 
     np.testing.assert_array_equal(got.data, twin.data)
 
 
-def test_an_eeglab_set_keeps_its_microvolts_whatever_the_table_says(tmp_path: Path) -> None:
+def _set_units(units: dict[str, str], path: str = "x.set") -> tuple[Header, Header, list[str]]:
+    """An EEGLAB-like header (Cz, Pz: unitless, as MNE reads a ``.set``), what
+    :func:`sidecar_units` made of it beside a table of ``units``, and its report lines."""
+    signals = tuple(Signal(name, 250.0, 10, unit="") for name in ("Cz", "Pz"))
+    header = Header(path=path, reader="mne", signals=signals, duration=0.04)
+    sidecar = SidecarResult(units=units, units_file="x_channels.tsv")
+    mapping = map_channels(["Cz", "Pz"])
+    got, said = sidecar_units(path, load_manifest("bids"), None, header, mapping, sidecar)
+    return header, got, said
+
+
+@pytest.mark.parametrize("path", ["x.set", "X.SET"])
+@pytest.mark.parametrize("volts", ["V", "v", " V ", "volt"])
+def test_an_eeglab_set_beside_the_volts_mne_bids_writes_is_no_line(path: str, volts: str) -> None:
     """mne-bids writes ``units`` ``V`` for an EEGLAB ``.set``, whose samples are microvolts by
-    EEGLAB's convention: the convention is the file's own unit, not the table's volts."""
-    header = Header(path="x.set", reader="mne", signals=(Signal("Cz", 250.0, 10, unit=""),),
+    EEGLAB's convention: the convention stays the file's own unit, and the table's volts, what
+    the standard tool writes, are no disagreement the user can act on (it was one line for
+    every file)."""
+    header, got, said = _set_units({"Cz": volts, "Pz": "V"}, path)
+    assert got == header
+    assert said == []
+
+
+def test_an_eeglab_set_beside_another_unit_is_still_one_line() -> None:
+    """A table giving a ``.set``'s channel a unit other than the volts mne-bids writes (``mV``)
+    is a disagreement: one line, the convention's microvolts used; ``µV`` agrees."""
+    header, got, said = _set_units({"Cz": "mV", "Pz": "µV"})
+    assert got == header
+    assert said == [
+        "x_channels.tsv gives 1 channel another unit than the data file, whose own is used: "
+        "Cz (file uV, x_channels.tsv mV)"
+    ]
+
+
+def test_volts_beside_a_file_that_states_its_unit_is_still_one_line() -> None:
+    """Only a format's convention forgives the tool's ``V``: an EDF whose header says ``uV``
+    beside a table's ``V`` is one line, as before."""
+    header = Header(path="x.edf", reader="mne", signals=(Signal("Cz", 250.0, 10, unit="uV"),),
                     duration=0.04)  # fmt: skip
-    mapping = map_channels(["Cz"])
     sidecar = SidecarResult(units={"Cz": "V"}, units_file="x_channels.tsv")
-    got, said = sidecar_units("x.set", load_manifest("bids"), None, header, mapping, sidecar)
+    mapping = map_channels(["Cz"])
+    got, said = sidecar_units("x.edf", load_manifest("bids"), None, header, mapping, sidecar)
     assert got == header
     assert said == [
         "x_channels.tsv gives 1 channel another unit than the data file, whose own is used: "
         "Cz (file uV, x_channels.tsv V)"
     ]
+
+
+def test_a_label_padded_with_blanks_finds_its_row() -> None:
+    """A header label with blanks around it (``" Cz "``) finds the table's ``Cz`` row (names
+    stripped once, one lookup): its ``mV`` is reported for it."""
+    header = Header(path="x.edf", reader="mne", signals=(Signal(" Cz ", 250.0, 10, unit="uV"),),
+                    duration=0.04)  # fmt: skip
+    sidecar = SidecarResult(units={"Cz": "mV"}, units_file="x_channels.tsv")
+    mapping = map_channels([" Cz "])
+    _, said = sidecar_units("x.edf", load_manifest("bids"), None, header, mapping, sidecar)
+    assert len(said) == 1 and "(file uV, x_channels.tsv mV)" in said[0]
