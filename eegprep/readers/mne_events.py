@@ -22,6 +22,7 @@ import numpy as np
 from eegprep.base.wording import counted, noun
 from eegprep.readers.base import Annotation, code_label
 from eegprep.readers.companions import BRAINVISION_HEADERS, missing_markers
+from eegprep.readers.fif_part_events import every_part
 from eegprep.readers.gdf_values import gdf_events
 from eegprep.readers.mne_pauses import BEFORE
 from eegprep.readers.vhdr import read_vhdr
@@ -181,14 +182,12 @@ def before_first_sample(path: str, raw: BaseRaw) -> Before:
 
 
 def _fif_before(path: str, raw: BaseRaw) -> Before:
-    """A FIF file's annotations before its first sample (read again: MNE's Raw holds them
-    cropped), their onsets from the first sample as MNE places them (on the measurement's
-    clock where the annotations state an origin, else from the first sample)."""
-    import mne
-
-    try:
-        ann = mne.read_annotations(path)
-    except Exception:  # (as fif_crops: nothing said)
+    """A FIF file's annotations before its first sample (read again, every part's:
+    :func:`~eegprep.readers.fif_part_events.every_part`; MNE's Raw holds them cropped), their
+    onsets from the first sample as MNE places them (on the measurement's clock where the
+    annotations state an origin, else from the first sample)."""
+    ann = every_part(raw)
+    if ann is None:  # (as fif_crops: nothing said)
         return Before()
     onset = np.asarray(ann.onset, dtype=float)
     meas = raw.info["meas_date"]
@@ -266,7 +265,8 @@ def _early(dropped: int, cut: int, why: str) -> str:
 def fif_crops(path: str, raw: BaseRaw) -> tuple[str, ...]:
     """For a FIF file, MNE's notes of the annotations it dropped or cut at the ends of the
     samples (``Omitted``/``Limited``, as :func:`cropped_events` reads them), which its FIF
-    reader crops unsaid: its annotations read again and set on a copy of ``raw`` (no
+    reader crops unsaid: its annotations read again (every part's of a recording split in parts:
+    :func:`~eegprep.readers.fif_part_events.every_part`) and set on a copy of ``raw`` (no
     samples), where MNE says so. Empty for other formats, and where they cannot be read."""
     if PurePath(path).suffix.lower() != ".fif":
         return ()
@@ -277,7 +277,10 @@ def fif_crops(path: str, raw: BaseRaw) -> tuple[str, ...]:
     try:
         with warnings.catch_warnings(record=True) as caught, mne.utils.use_log_level("warning"):
             warnings.simplefilter("always")  # (MNE says it at "warning" level only)
-            raw.copy().set_annotations(mne.read_annotations(path))
+            ann = every_part(raw)
+            if ann is None:
+                return ()
+            raw.copy().set_annotations(ann)
     except Exception:  # (a split file's other parts, a file changed since: nothing said)
         return ()
     return tuple(str(w.message) for w in caught if _CROPPED.match(str(w.message)))

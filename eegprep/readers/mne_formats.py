@@ -95,6 +95,7 @@ from eegprep.readers.damaged_channels import (
     damaged_note,
 )
 from eegprep.readers.edf import EdfReader
+from eegprep.readers.fif_part_events import with_every_part
 from eegprep.readers.fif_refs import check_next_parts
 from eegprep.readers.fif_tags import cut_problem
 from eegprep.readers.gdf_own import gdf_own_header, mixed_sizes
@@ -433,6 +434,8 @@ def _open_raw(
                 )
                 if fmt == "Neuroscan CNT":  # MNE puts its events early (cnt_events.py)
                     place_cnt_events(raw, opened, caught)
+                if fmt == "FIF":  # MNE reads the first part's annotations alone
+                    with_every_part(raw)
         except Exception as exc:
             cut = cut_problem(opened) if fmt == "FIF" else None  # (MNE names another cause)
             problem = cut or open_problem(fmt, exc)

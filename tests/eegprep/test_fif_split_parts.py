@@ -65,3 +65,92 @@ def test_a_later_part_alone_is_one_line(tmp_path: Path) -> None:
         f"alice/rec_raw-1.fif: {LATER_PART}",
         f"alice/rec_raw-2.fif: {LATER_PART}",
     ]
+
+
+Span = tuple[float, float, str]
+
+
+def _saved_split(folder: Path, spans: list[Span]) -> Path:
+    """:func:`_split_fif`'s recording in its three parts, holding ``spans`` (onset s from the
+    first sample, duration s, text) as annotations uncropped (MNE writes them in every part)."""
+    import mne
+
+    folder.mkdir(parents=True)
+    info = mne.create_info(["Fp1", "Fp2", "C3", "C4", "P3", "P4", "O1", "O2"], 250.0, "eeg")
+    x = np.random.default_rng(0).normal(0, 20e-6, (8, 250 * SECONDS))
+    raw = mne.io.RawArray(x, info, verbose="error")
+    raw._annotations = mne.Annotations(*zip(*spans))
+    raw.save(folder / "rec_raw.fif", split_size="2MB", verbose="error")
+    assert len(os.listdir(folder)) == 3
+    return folder / "rec_raw.fif"
+
+
+def _split_fif_holding(
+    folder: Path, parts: list[list[Span]], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """:func:`_saved_split`, part ``k`` holding the annotations ``parts[k]`` alone, as a writer
+    that stores in each part the annotations of its own stretch writes them (MNE repeats its
+    whole list in every part, and reads the first part's alone)."""
+    import mne
+    import mne.io.base
+
+    written = iter(parts)
+    real = mne.io.base._write_annotations
+
+    def each_part(fid: object, _annotations: object) -> None:
+        real(fid, mne.Annotations(*zip(*next(written))))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mne.io.base, "_write_annotations", each_part)
+        return _saved_split(folder, parts[0])
+
+
+def _events_and_lines(path: Path, out: Path) -> tuple[list[tuple[float, float, str]], list[str]]:
+    rep = ingest("folder", src=path.parent, out=out, config=SERIAL)
+    assert rep.failed == [] and rep.n_ingested == 1, rep.failed
+    (rec,) = open_store(out).recordings
+    events = [(float(e.onset), float(e.duration), str(e.label)) for e in rec.events]
+    return events, [w for ws in rep.warnings.values() for w in ws if "first sample" in w]
+
+
+EARLY = [(-0.012, 0.0, "a"), (-0.04, 0.0, "b"), (-0.008, 0.04, "c")]
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [[EARLY[0], (0.4, 0.0, "d")], [EARLY[1], (200.0, 0.0, "e")], [EARLY[2], (359.0, 0.0, "f")]],
+        [
+            [EARLY[0], (0.4, 0.0, "d")],
+            [EARLY[0], EARLY[1], (200.0, 0.0, "e")],
+            [EARLY[2], (359.0, 0.0, "f")],
+        ],
+    ],
+    ids=["each-part-its-own", "one-repeated"],
+)
+def test_events_before_the_start_are_counted_over_every_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: list[list[Span]]
+) -> None:
+    """A split recording whose later parts hold annotations its first lacks: the events before
+    its start were counted from the first part alone ("1 event ... dropped", the one cut unsaid)
+    and the later parts' events were lost. Now every part's are the recording's (one repeated in
+    two parts once): 2 dropped, 1 cut to start at the first sample and stored there, with the
+    later parts' events inside the samples."""
+    path = _split_fif_holding(tmp_path / "src" / "alice", parts, monkeypatch)
+    events, lines = _events_and_lines(path, tmp_path / "s.zarr")
+    assert [e[2] for e in events] == ["c", "d", "e", "f"] and events[0][0] == 0.0, events
+    assert len(lines) == 1, lines
+    assert "2 events of the file before its first sample were dropped" in lines[0], lines
+    assert "1 event starting before it was cut to start there" in lines[0], lines
+
+
+def test_mne_s_whole_list_in_every_part_is_counted_once(tmp_path: Path) -> None:
+    """MNE writes its whole list of annotations in every part: each event is counted once,
+    not once a part."""
+    spans = [*EARLY, (0.4, 0.0, "d"), (359.0, 0.0, "f")]
+    path = _saved_split(tmp_path / "src" / "alice", spans)
+    events, lines = _events_and_lines(path, tmp_path / "s.zarr")
+    assert [e[2] for e in events] == ["c", "d", "f"], events
+    assert len(lines) == 1, lines
+    assert "2 events of the file before its first sample were dropped" in lines[0], lines
+    assert "1 event starting before it was cut to start there" in lines[0], lines
