@@ -20,9 +20,17 @@ MNE failed: ``each entry in ch_names must be an instance of str``), as is an emp
 
 Imports MNE: import this module only where MNE is wanted (the mne reader's opening of a file).
 
-Concurrency contract: each Raw keeps its own; nothing is shared. MNE's ``_check_load_mat`` is
-wrapped once, at import; the wrapper completes the ``EEG`` only while this thread opens a
-:class:`RawEEGLABKept` (a thread-local flag), so any other use of MNE is untouched.
+Events before the first sample (an EEGLAB latency below 0.5), which MNE's check of latencies
+refuses, pass that check while a file is opened here (:func:`_passing`), whenever MNE calls it:
+the event rule drops or cuts them. It was done by moving the onsets of the annotations MNE had
+just set, counting on MNE checking that object after ``set_annotations``: an MNE checking first,
+or checking a copy, refused such files again (``tests/eegprep/test_set_latency_check.py`` pins
+it against the MNE installed).
+
+Concurrency contract: each Raw keeps its own; nothing is shared. MNE's ``_check_load_mat`` and
+``_check_latencies`` are wrapped once, at import; the wrappers complete the ``EEG`` and let
+early events pass only while this thread opens a :class:`RawEEGLABKept` (a thread-local flag),
+so any other use of MNE is untouched.
 """
 
 from __future__ import annotations
@@ -93,6 +101,29 @@ if _LOADER is not None and not getattr(_LOADER, "eegprep_completes", False):
     _mne_eeglab._check_load_mat = _completing(_LOADER)
 
 
+def _passing(check_latencies: Callable[..., Any]) -> Callable[..., Any]:
+    """MNE's ``_check_latencies`` (event samples from the first, rounded), letting those more
+    than a sample before the first pass while this thread opens a :class:`RawEEGLABKept`: MNE
+    refused the whole file for them ("At least one event sample index is negative"), one at
+    latency 0 it dropped. The event rule drops an event wholly before the first sample and cuts
+    one reaching into the samples (docs/corpora.md "Events"), as MNE's Raw has them. Only the
+    check's own array is clipped, whenever MNE calls it: the annotations are never touched."""
+
+    def passing(latencies: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_OPENING, "depth", 0):
+            latencies = np.maximum(np.asarray(latencies, dtype=float), -1.0)
+        return check_latencies(latencies, *args, **kwargs)
+
+    passing.eegprep_passes = True  # type: ignore[attr-defined]
+    return passing
+
+
+_LATENCIES = getattr(_mne_eeglab, "_check_latencies", None)
+if _LATENCIES is not None and not getattr(_LATENCIES, "eegprep_passes", False):
+    # (a release of MNE without it: tests/eegprep/test_set_latency_check.py says so)
+    _mne_eeglab._check_latencies = _passing(_LATENCIES)
+
+
 class RawEEGLABKept(RawEEGLAB):
     """MNE's ``RawEEGLAB``, keeping ``(onset s, duration s)`` of each ``boundary`` event of
     ``EEG.event`` as MNE read it, uncut (attribute :data:`~eegprep.readers.mne_pauses.KEPT`;
@@ -119,9 +150,7 @@ class RawEEGLABKept(RawEEGLAB):
             )
             setattr(self, KEPT, [(float(t), float(d)) for t, d in kept])
             setattr(self, BEFORE, _before(annotations, ~is_boundary))
-            out = super().set_annotations(annotations, *args, **kwargs)  # (a copy, cut)
-            _pass_latency_check(annotations, float(self.info["sfreq"]))
-            return out
+            return super().set_annotations(annotations, *args, **kwargs)  # (a copy, cut)
         return super().set_annotations(annotations, *args, **kwargs)
 
 
@@ -132,19 +161,6 @@ def _before(annotations: Any, counted: np.ndarray) -> tuple[int, int]:
     onset = np.asarray(annotations.onset, dtype=float)[counted]
     stop = onset + np.asarray(annotations.duration, dtype=float)[counted]
     return int(np.count_nonzero(stop < 0)), int(np.count_nonzero((onset < 0) & (stop >= 0)))
-
-
-def _pass_latency_check(annotations: Any, sfreq: float) -> None:
-    """Let MNE's check of the file's own latencies, on ``annotations`` once its Raw holds a cut
-    copy of them, pass events more than half a sample before the first (EEGLAB latency below
-    0.5): MNE refused the whole file for them ("At least one event sample index is negative"),
-    one at latency 0 it dropped. An event wholly before the first sample is dropped and one
-    reaching into the samples is cut at it (the event rule, docs/corpora.md "Events"), as MNE's
-    copy has it: only this object, which MNE checks and then lets go, is moved."""
-    onsets = annotations.onset
-    early = onsets < -1.0 / sfreq
-    if early.any():
-        onsets[early] = -1.0 / sfreq
 
 
 def _check_durations(annotations: Any) -> None:
