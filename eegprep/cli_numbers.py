@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from eegprep.base.bounds import bound_of
+from eegprep.base.bounds import DENORMAL_FIX, bound_of, denormal
 
 # The bounds themselves live in eegprep/base/bounds.py (one table, read by the library's
 # configs too): each option's type is made from its field's entry (:func:`bounded`).
@@ -67,10 +67,15 @@ class Amount(click.FloatRange):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
             value = _text(value, _DECIMAL, "a number (e.g. 0.5)", param, ctx)
+        number = float(value) if isinstance(value, str) else value
+        if isinstance(number, float) and denormal(number):  # (before the range: 5e-324 >= 0)
+            self.fail(
+                f"{value!r} is not zero, yet {DENORMAL_FIX.removeprefix('it is ')}", param, ctx
+            )
         out = super().convert(value, param, ctx)
         if not math.isfinite(out):  # (NaN passes click's bounds: every comparison is false)
             self.fail(f"{value!r} is not a finite number", param, ctx)
-        return out
+        return out + 0.0  # (-0.0 is 0.0)
 
 
 def bounded(key: str) -> Whole | Amount:

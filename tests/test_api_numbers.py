@@ -281,3 +281,64 @@ def test_an_entry_function_checks_its_numbers_first(
     if refused:
         assert bound.words() in said and "\n" not in said, said
         assert not (tmp_path / "run").exists()
+
+
+AMOUNTS = [case for case in CASES if not case[4].whole]
+"""The cases whose field is an amount (a float), not a count."""
+
+
+@pytest.mark.parametrize("value", [5e-324, -5e-324, 1e-310, np.float64(2e-320)],
+                         ids=["5e-324", "-5e-324", "1e-310", "numpy"])  # fmt: skip
+@pytest.mark.parametrize(("name", "build", "field", "valid", "bound"), AMOUNTS,
+                         ids=[f"{c[0]}.{c[2]}" for c in AMOUNTS])  # fmt: skip
+def test_a_denormal_is_refused_in_one_line_naming_the_field(
+    name: str, build: Build, field: str, valid: Any, bound: Bound, value: Any
+) -> None:
+    """A denormal (subnormal) float, neither zero nor a normal float (under 2.2e-308), was taken
+    wherever the range starts at 0 (a weight decay, a dropout, a duration of ``5e-324``): it
+    is one line naming the field and what to write."""
+    with pytest.raises(ValueError, match="Invalid value for `") as err:
+        build(**{field: value})
+    line = str(err.value)
+    assert "denormal" in line and "\n" not in line, line
+    assert {"betas": "betas[0]", "w": "corpus_weights["}.get(field, field) in line or name in (
+        "Limits",
+    ), line
+
+
+@pytest.mark.parametrize(("name", "build", "field", "valid", "bound"), AMOUNTS,
+                         ids=[f"{c[0]}.{c[2]}" for c in AMOUNTS])  # fmt: skip
+def test_minus_zero_is_zero_or_refused_as_zero(
+    name: str, build: Build, field: str, valid: Any, bound: Bound
+) -> None:
+    """``-0.0`` is the field's 0.0 where 0 is in its range (kept as ``0.0``: a config wrote
+    ``-0.0`` to its JSON), and refused as 0 is where it is not (no amount's sign means
+    anything: every range starts at 0 or above)."""
+    assert bound.low >= 0
+    if not bound.holds(0.0):
+        with pytest.raises(ValueError, match="Invalid value for `"):
+            build(**{field: -0.0})
+        return
+    built = build(**{field: -0.0})
+    if isinstance(built, _Kept):
+        return
+    got = _field_value(built, field)
+    assert got == 0.0 and math.copysign(1.0, got) == 1.0, got
+
+
+@pytest.mark.parametrize("budget", [1])
+def test_a_token_budget_under_two_tokens_is_a_warning(budget: int) -> None:
+    """``token_budget=1`` asks windows of one token (a window holds 1 s of each channel at
+    least, two tokens is the least masked modelling splits): taken without a word, though
+    no window keeps it. It is one warning naming the setting; 2 and up are not."""
+    with pytest.warns(
+        UserWarning, match=r"^token_budget 1 is under 2: a window is of no use under 2 tokens"
+    ) as caught:
+        WindowSettings(token_budget=budget)
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        WindowSettings(token_budget=2)
+        TrainConfig(token_budget=256)

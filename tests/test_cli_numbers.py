@@ -120,3 +120,32 @@ def test_the_seed_bound_is_finetunes() -> None:
     from labram.stages.finetune import MAX_SEEDS
 
     assert MOST_SEEDS == MAX_SEEDS
+
+
+AMOUNT_CASES = [(path, opt) for path, opt in CASES if isinstance(_param(path, opt).type, Amount)]
+"""(command, option) of every option taking an amount (a float)."""
+
+
+@pytest.mark.parametrize(("path", "opt"), AMOUNT_CASES, ids=_case_id)
+def test_a_denormal_or_minus_zero_is_said_or_zero(path: tuple[str, ...], opt: str) -> None:
+    """``5e-324`` (a denormal float: not zero, under 2.2e-308) is one usage line naming the
+    option; ``-0.0`` is 0.0 where the range holds 0 (its sign dropped), refused as 0 is where
+    not. Both were taken as written."""
+    param = _param(path, opt)
+    for text in ("5e-324", "-5e-324", "1e-310"):
+        with pytest.raises(click.BadParameter, match="denormal"):
+            param.type.convert(text, param, None)
+    meant = _meant(param, "0")
+    if meant is None:
+        with pytest.raises(click.BadParameter):
+            param.type.convert("-0.0", param, None)
+        return
+    got = param.type.convert("-0.0", param, None)
+    assert got == 0.0 and math.copysign(1.0, got) == 1.0, got
+
+
+def test_a_denormal_option_is_one_error_line() -> None:
+    res = CliRunner().invoke(ROOTS["eegprep"], ["ingest", "--keep-replaced", "5e-324",
+                                                *(BASE[("eegprep", "ingest")] or [])])  # fmt: skip
+    line = assert_one_error(res)
+    assert "Invalid value for '--keep-replaced'" in line and "denormal" in line, line

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
+import warnings
 from dataclasses import dataclass
 
 from eegprep.base.errors import UsageError
@@ -71,16 +73,38 @@ tenth of the one above: the backbone is frozen in effect, as by 0, which the bou
 (a frozen backbone is ``--protocol linear-probe``). The recipe's is 0.65."""
 
 
+LEAST_TOKENS = 2
+"""The fewest tokens (channel-seconds) a window is any use with: masked modelling predicts half
+of a window's tokens from the other half (``n_tokens``' floor)."""
+
+FEW_TOKENS = (
+    "a window is of no use under 2 tokens (channel-seconds: masked modelling predicts half of "
+    "them from the other half) and holds 1 s of each of its channels at least, so no window "
+    "keeps such a budget (each is cut at 1 s); give the channels x seconds a window should "
+    "hold (LaBraM's 256)"
+)
+"""Why a ``token_budget`` under :data:`LEAST_TOKENS` is a warning."""
+
+SMALLEST_NORMAL = sys.float_info.min
+"""The smallest normal float64 (2.2e-308): a number not zero closer to 0 is denormal
+(subnormal), holding fewer digits the smaller it is, and no setting means one (``5e-324`` as a
+weight decay, a dropout or a duration was taken as written)."""
+
+
 @dataclass(frozen=True)
 class Bound:
     """The numbers one setting takes: ``low`` to ``high``, whole numbers only when ``whole``;
-    ``above``: ``low`` itself excluded, ``below``: ``high`` itself excluded."""
+    ``above``: ``low`` itself excluded, ``below``: ``high`` itself excluded. ``useful``: the
+    least value that does what the setting is for (taken below it, with a warning saying
+    ``why``); None where every value in range does."""
 
     low: float
     high: float
     whole: bool = True
     above: bool = False
     below: bool = False
+    useful: float | None = None
+    why: str = ""
 
     def words(self) -> str:
         """``an integer from 1 to 65,536`` or ``a number in (0, 10]``."""
@@ -101,8 +125,8 @@ def _number(x: float) -> str:
     return f"{int(x):,}" if x == int(x) and abs(x) >= 1e4 else f"{x:g}"
 
 
-def _whole(low: float, high: float) -> Bound:
-    return Bound(low, high)
+def _whole(low: float, high: float, *, useful: float | None = None, why: str = "") -> Bound:
+    return Bound(low, high, useful=useful, why=why)
 
 
 def _amount(low: float, high: float, *, above: bool = False, below: bool = False) -> Bound:
@@ -132,7 +156,7 @@ BOUNDS: dict[str, Bound] = {
     "label_smoothing": _amount(0, 1, below=True),  # 1 leaves no target
     "betas": _amount(0, 1, below=True),  # Adam's decays; 1 never forgets
     "corpus_weights": _amount(0, 1000),  # w repeats a corpus's windows w times an epoch
-    "token_budget": _whole(1, MAX_WHOLE),  # channels x seconds per window
+    "token_budget": _whole(1, MAX_WHOLE, useful=LEAST_TOKENS, why=FEW_TOKENS),  # channels x s
     "max_seconds": _whole(1, 16),  # the time table's rows
     "max_channels": _whole(1, MAX_WHOLE),
     "stride_seconds": _amount(1 / 200, MAX_WHOLE // 200),  # one sample to MAX_WHOLE samples
@@ -217,9 +241,37 @@ def check_number(
         except OverflowError:
             number = math.nan
         ok = ok and math.isfinite(number)
+    if ok and denormal(number):
+        raise invalid_value(
+            name, _shown(value), expected=bound.words(), hint=DENORMAL_FIX, error=error
+        )
     if not ok or not bound.holds(number):
         raise invalid_value(name, _shown(value), expected=bound.words(), error=error)
-    return number
+    warn_useless(name, number, bound)
+    return number + 0 if isinstance(number, float) else number  # (-0.0 is 0.0)
+
+
+DENORMAL_FIX = (
+    "it is a denormal float (not zero, closer to 0 than 2.2e-308, float64's smallest normal "
+    "number), which no setting means: write 0, or a number of the range"
+)
+"""What a setting given a denormal float is told (after the range it takes)."""
+
+
+def denormal(number: float) -> bool:
+    """Whether ``number`` is a denormal (subnormal) float: not zero, closer to 0 than
+    :data:`SMALLEST_NORMAL`."""
+    return number != 0 and abs(number) < SMALLEST_NORMAL
+
+
+def warn_useless(name: str, number: float, bound: Bound) -> None:
+    """Warn (one line naming ``name``) where ``number`` is in range yet under the least value
+    that does what the setting is for (:attr:`Bound.useful`)."""
+    if bound.useful is not None and number < bound.useful:
+        warnings.warn(
+            f"{name} {number:g} is under {bound.useful:g}: {bound.why}",
+            stacklevel=3,
+        )
 
 
 def _shown(value: object) -> object:
@@ -237,12 +289,13 @@ def check_fields(obj: object, names: tuple[str, ...], *, scope: str = "", **kw: 
             continue
         key = f"{scope}.{name}" if scope and f"{scope}.{name}" in BOUNDS else name
         number = check_number(name, value, key=key, **kw)  # type: ignore[arg-type]
-        if type(value) is not type(number) or value != number:
+        if type(value) is not type(number) or value != number or repr(value) != repr(number):
             object.__setattr__(obj, name, number)
 
 
 __all__ = [
     "BOUNDS",
+    "DENORMAL_FIX",
     "FILE_TIME_MOST_S",
     "KEEP_MOST_S",
     "MAX_WHOLE",
@@ -254,4 +307,6 @@ __all__ = [
     "bound_of",
     "check_fields",
     "check_number",
+    "denormal",
+    "warn_useless",
 ]

@@ -101,8 +101,11 @@ class BatchPlan:
         batch_size = int(check_number("batch_size", batch_size))
         seed = int(check_number("seed", seed))
         pool_batches = int(check_number("pool_batches", pool_batches))
-        for corpus, weight in (weights or {}).items():
-            check_number(f"corpus_weights[{corpus}]", weight, key="corpus_weights")
+        if weights is not None:  # (each a plain number: -0.0 is 0.0)
+            weights = {
+                corpus: check_number(f"corpus_weights[{corpus}]", w, key="corpus_weights")
+                for corpus, w in weights.items()
+            }
         if not 0 <= rank < world_size:
             raise UsageError(f"Invalid rank {rank} for world size {world_size}")
         unknown = set(weights or {}) - set(index.corpora)

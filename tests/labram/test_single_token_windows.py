@@ -26,6 +26,11 @@ def test_windows_of_one_token_are_refused_before_the_first_stage(
     out = tmp_path / "run"
     sets = [a for s in settings for a in ("--set", s)]
     code, output = run_labram("pretrain", "--store", store, *TINY, *sets, "--out", out)
+    if "token_budget=1" in settings:  # (the budget's own warning first: eegprep/base/bounds.py)
+        warned, output = output.split("\n", 1)
+        assert warned.startswith("warning: token_budget 1 is under 2: a window is of no use"), (
+            warned
+        )
     one_error(code, output, "windows of 3 recordings hold a single token",
               "1 channel x 1 s", "max_seconds", "nothing was trained")  # fmt: skip
     assert "learning rate" not in output
