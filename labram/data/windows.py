@@ -507,6 +507,7 @@ def _build_pretrain_index(
             seconds.append(secs)
             if row.joins:  # (UNSET, or [], is false)
                 joins[len(plans) - 1] = row.joins
+    over_budget(plans, cfg.token_budget)
     ns = np.asarray(n_samples, dtype=np.int64)
     length = np.asarray(seconds, dtype=np.int64) * PATCH_SIZE
     if cfg.stride_seconds is None:
@@ -529,6 +530,22 @@ def _build_pretrain_index(
     log.info("%s from %s (%d excluded)", counted(len(index), "window"),
              counted(len(plans), "recording"), n_excluded)  # fmt: skip
     return index
+
+
+def over_budget(plans: Sequence[RecordingPlan], token_budget: int) -> None:
+    """One warning where ``token_budget`` (tokens: channels x seconds) is under the channels a
+    recording's windows keep: a window holds 1 s of each at least, so the budget is not kept
+    for them (the class of the table's ``useful`` floor, :data:`eegprep.base.bounds.BOUNDS`,
+    once the channels are known)."""
+    counts = [len(p.rows) for p in plans if len(p.rows) > token_budget]
+    if counts:
+        log.warning(
+            "token_budget %d is under the channels of the windows of %s (up to %d channels, "
+            "each window 1 s of them, over the budget): raise token_budget to %d or more, or "
+            "lower max_channels to %d",
+            token_budget, counted(len(counts), "recording"), max(counts), max(counts),
+            token_budget,
+        )  # fmt: skip
 
 
 def _tiled(

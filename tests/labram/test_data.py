@@ -27,6 +27,28 @@ def test_windows_follow_the_token_budget(stores: list[str]) -> None:
     assert set(capped.n_patches.tolist()) == {16}
 
 
+def test_a_token_budget_under_a_window_s_channels_is_one_warning(
+    stores: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A window holds 1 s of every channel it keeps at least: a budget under the channels of
+    some recordings (19, 23 and 32 here) is not kept for them (each window 1 s of all of them),
+    which was said nowhere. One warning names the budget, how many recordings it is not kept
+    for, their most channels and what to set; a budget holding them all says nothing."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="labram.data.windows"):
+        build_pretrain_index(stores, WindowConfig(token_budget=20))
+    said = [r.getMessage() for r in caplog.records if "token_budget" in r.getMessage()]
+    assert len(said) == 1, said
+    assert said[0].startswith("token_budget 20 is under the channels of the windows of "), said
+    assert "(up to 32 channels" in said[0] and "raise token_budget to 32" in said[0], said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="labram.data.windows"):
+        idx = build_pretrain_index(stores, WindowConfig(token_budget=32))
+    assert not [r for r in caplog.records if "token_budget" in r.getMessage()]
+    assert set(idx.n_patches.tolist()) == {1}
+
+
 def test_batches_are_equal_shape_and_scaled(stores: list[str]) -> None:
     from eegprep import open_store
 
