@@ -19,8 +19,10 @@ Concurrency contract: reads the parts MNE opened (``raw.filenames``, eegprep's h
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from eegprep.readers.event_count import check_event_count
 from eegprep.readers.fif_annotations import fif_annotation_count
 
 if TYPE_CHECKING:
@@ -36,30 +38,57 @@ channels."""
 def every_part(raw: BaseRaw) -> Annotations | None:
     """The annotations of every part MNE opened as ``raw`` (``raw.filenames``, in order), as
     ``mne.read_annotations`` gives the first part's (its ``orig_time``; a later part's onsets
-    moved to it where its own differs), each distinct :data:`Row` once, in the order first
-    read. ``None`` where a part's cannot be read (a file changed since: nothing said)."""
+    moved to it where its own differs): each :data:`Row` as often as the part holding it most
+    often holds it (:func:`_union`). ``None`` where a part's cannot be read (a file changed
+    since: nothing said)."""
     read = _parts(raw)
     if read is None:
         return None
     origin, parts = read
-    return _annotations(list(dict.fromkeys(row for part in parts for row in part)), origin)
+    return _annotations(list(_union(parts).elements()), origin)
 
 
-def with_every_part(raw: BaseRaw) -> None:
-    """Add to ``raw`` (a FIF recording MNE opened) the annotations its later parts hold and its
-    first part does not (:func:`every_part`), cropped to its samples unsaid as MNE crops the
-    first part's. Nothing for a recording of one part, or where a part cannot be read."""
+def with_every_part(raw: BaseRaw, path: str) -> None:
+    """Add to ``raw`` (the FIF recording ``path``, as MNE opened it) the annotations its later
+    parts hold and its first part does not (:func:`every_part`), cropped to its samples unsaid
+    as MNE crops the first part's. Nothing for a recording of one part, or where a part cannot
+    be read.
+
+    Raises
+    ------
+    SourceError
+        The parts hold more than :data:`~eegprep.readers.event_count.MAX_EVENTS` annotations
+        together (each part was counted alone before MNE opened it).
+    """
     read = _parts(raw) if len(raw.filenames) > 1 else None
     if read is None:
         return
-    origin, (first, *later) = read
-    known = set(first)
-    extra = [row for row in dict.fromkeys(r for part in later for r in part) if row not in known]
+    origin, parts = read
+    union = _union(parts)
+    check_event_count(
+        path,
+        union.total(),
+        "the union of its parts' annotations blocks",
+        "split the recording into shorter ones, or thin its annotations",
+    )
+    extra = list((union - Counter(parts[0])).elements())
     if not extra:
         return
-    shell = raw.copy()  # (no samples) MNE's frame and crop for the later parts' annotations
-    shell.set_annotations(_annotations(extra, origin), emit_warning=False)
-    raw.set_annotations(raw.annotations + shell.annotations, emit_warning=False)
+    try:
+        shell = raw.copy()  # (no samples) MNE's frame and crop for the later parts' annotations
+        shell.set_annotations(_annotations(extra, origin), emit_warning=False)
+        raw.set_annotations(raw.annotations + shell.annotations, emit_warning=False)
+    except Exception:  # (origins MNE cannot place together: the first part's, as MNE reads)
+        return
+
+
+def _union(parts: list[list[Row]]) -> Counter[Row]:
+    """Every part's rows, each as many times as the part holding it most often holds it: MNE's
+    whole list, repeated in every part, once; two equal events of one part, both."""
+    union: Counter[Row] = Counter()
+    for part in parts:
+        union |= Counter(part)
+    return union
 
 
 def _parts(raw: BaseRaw) -> tuple[Any, list[list[Row]]] | None:

@@ -434,12 +434,12 @@ def _open_raw(
                 )
                 if fmt == "Neuroscan CNT":  # MNE puts its events early (cnt_events.py)
                     place_cnt_events(raw, opened, caught)
-                if fmt == "FIF":  # MNE reads the first part's annotations alone
-                    with_every_part(raw)
         except Exception as exc:
             cut = cut_problem(opened) if fmt == "FIF" else None  # (MNE names another cause)
             problem = cut or open_problem(fmt, exc)
             raise SourceError(path, held.shown(problem) if held else problem) from exc
+        if fmt == "FIF":  # MNE reads the first part's annotations alone
+            with_every_part(raw, path)
         if held is not None:
             read_through(raw, held)
     notes = tuple(held.shown(str(w.message)) if held else str(w.message) for w in caught)
