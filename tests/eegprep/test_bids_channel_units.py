@@ -169,3 +169,21 @@ def test_a_label_padded_with_blanks_finds_its_row() -> None:
     mapping = map_channels([" Cz "])
     _, said = sidecar_units("x.edf", load_manifest("bids"), None, header, mapping, sidecar)
     assert len(said) == 1 and "(file uV, x_channels.tsv mV)" in said[0]
+
+
+@pytest.mark.parametrize(("units", "lines"), [("V", 0), ("mV", 1)])
+def test_a_bids_eeglab_recording_as_mne_bids_writes_it(
+    tmp_path: Path, units: str, lines: int
+) -> None:
+    """A BIDS ``.set`` with the ``channels.tsv`` mne-bids writes (``units`` ``V``) ingests with
+    no units line (it had one for every file); a table saying ``mV`` for it still has one. Its
+    samples are the ``.set``'s microvolts either way."""
+    from tests.eegprep.test_event_times_differential import LABELS, _set
+
+    folder = tmp_path / "src" / "sub-01" / "eeg"
+    _set(folder / "sub-01_task-rest_eeg.set", [], n_times=250 * 20)
+    rows = "".join(f"{name}\tEEG\t{units}\n" for name in LABELS)
+    (folder / "sub-01_task-rest_channels.tsv").write_text("name\ttype\tunits\n" + rows)
+    got, said = _ingest(tmp_path / "src", tmp_path / f"{units}.zarr")
+    assert list(got) == ["FP1", "CZ", "O1"]
+    assert len([w for w in said if "another unit" in w]) == lines, said
