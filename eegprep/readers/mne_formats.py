@@ -141,6 +141,7 @@ from eegprep.readers.mne_units import (
     eeglab_unit,
     fif_unit,
 )
+from eegprep.readers.set_events import unread_events
 from eegprep.readers.vhdr import read_vhdr, written_units
 from eegprep.readers.vhdr_text import clear_cache as text_cache_clear
 from eegprep.readers.vmrk import check_vmrk, forget_parsed
@@ -537,6 +538,7 @@ class _Timing:
     stated: bool  # the gaps are the file's own (its time counts the samples stored)
     events_warning: str | None
     lead: Lead  # the markers at or before the first sample
+    unread: str | None = None  # a .set's events whose latency is no number, left out
 
 
 def _timing(
@@ -578,7 +580,7 @@ def _timing(
         gaps, stated = gapped.gaps, False
     return _Timing(
         events=events, joined=joined, joins_warning=joins_warning, gaps=gaps, stated=stated,
-        events_warning=events_warning, lead=lead,
+        events_warning=events_warning, lead=lead, unread=unread_events(raw),
     )  # fmt: skip
 
 
@@ -604,13 +606,15 @@ def _empty_signals(
 
 def _said(path: str, first: tuple[str | None, ...], at: _Timing) -> tuple[str, ...]:
     """The header's warnings in the order shown: ``first`` (size, rate, empty signals), then
-    the markers', the events', the joins', the lead's and the moved files'."""
+    the markers', the events' (and a .set's events left out), the joins', the lead's and the
+    moved files'."""
     return tuple(
         w
         for w in (
             *first,
             _markers_note(path),
             at.events_warning,
+            at.unread,
             at.joins_warning,
             at.lead.warning(),
             edf_lead_warning(path),

@@ -65,8 +65,8 @@ def open_problem(fmt: str, exc: Exception) -> str:
     if fmt == "EEGLAB" and _raised_in(exc, _EVENT_READERS):
         return (
             f"MNE cannot read EEG.event, the events' latencies and types "
-            f"({exception_summary(exc)}): a latency that is empty or text, say; give each "
-            "event a latency in samples in EEGLAB and save the dataset again"
+            f"({exception_summary(exc)}): no latency field, say; give each event a latency "
+            "in samples in EEGLAB and save the dataset again"
         )
     if fmt == "EEGLAB" and _OLD_DAT in str(exc):
         return (
@@ -108,7 +108,8 @@ _EDF_TEXT_BYTES = "Encountered invalid byte in at least one annotations channel"
 """How MNE's EDF reader refuses annotation texts that its ``encoding`` (UTF-8) does not
 decode."""
 _EVENT_READERS = frozenset({"_read_annotations_eeglab"})
-"""MNE's function that reads a .set's ``EEG.event`` (each latency less 1: text fails on it)."""
+"""MNE's function that reads a .set's ``EEG.event`` (each latency less 1: a missing field fails
+there; text, cells and empty ones are read as numbers first, :mod:`eegprep.readers.set_events`)."""
 _BV_MARKER_READERS = frozenset({"_read_mrk", "_read_annotations_brainvision"})
 """MNE's functions that parse a BrainVision marker file."""
 

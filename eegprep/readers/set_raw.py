@@ -16,7 +16,10 @@ it (:func:`eeglab_defaults`): a dataset saved without ``chanlocs`` (EEGLAB's emp
 ``chanlocs`` (MNE failed on it: ``'Bunch' object has no attribute 'chanlocs'``), and a label
 that is a number is that number as a whole number's text (EEGLAB's ``int2str``: 2 is ``'2'``;
 MNE failed: ``each entry in ch_names must be an instance of str``), as is an empty label
-(``''``, an empty array: ``""``, a channel of no site, which the ingest drops).
+(``''``, an empty array: ``""``, a channel of no site, which the ingest drops). Each event's
+latency and duration stored as text, in a cell or empty are read as numbers where they are
+(:mod:`eegprep.readers.set_events`), an event whose latency is none left out and named in one
+warning (attribute :data:`~eegprep.readers.set_events.UNREAD`).
 
 Imports MNE: import this module only where MNE is wanted (the mne reader's opening of a file).
 
@@ -48,15 +51,21 @@ from eegprep.base.wording import of_total
 from eegprep.readers.mne_lead import BOUNDARY
 from eegprep.readers.mne_pauses import BEFORE, KEPT
 from eegprep.readers.mne_problems import SaidProblem
+from eegprep.readers.set_events import UNREAD, numeric_events
 
 _OPENING = threading.local()
-"""``depth``: how many :class:`RawEEGLABKept` this thread is opening (0: MNE is left as it is)."""
+"""``depth``: how many :class:`RawEEGLABKept` this thread is opening (0: MNE is left as it is);
+``unread``: the warning of the events whose latency is no number, of the file last loaded."""
 
 
 def eeglab_defaults(eeg: Any) -> Any:
     """``eeg`` (MNE's ``Bunch`` of the file's ``EEG``) with what EEGLAB fills in: an empty
     ``chanlocs`` where the file has none; each label that is one real, finite number as
-    EEGLAB's ``int2str`` writes it (rounded half away from zero)."""
+    EEGLAB's ``int2str`` writes it (rounded half away from zero); each event's latency and
+    duration a number where it is one (:func:`~eegprep.readers.set_events.numeric_events`: the
+    warning of those that are none kept as ``_OPENING.unread``)."""
+    if "event" in eeg:
+        eeg["event"], _OPENING.unread = numeric_events(eeg["event"])
     if "chanlocs" not in eeg:
         eeg["chanlocs"] = np.zeros((0,))
     locs = eeg["chanlocs"]
@@ -132,8 +141,10 @@ class RawEEGLABKept(RawEEGLAB):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._eegprep_opening = True
         _OPENING.depth = getattr(_OPENING, "depth", 0) + 1
+        _OPENING.unread = None
         try:
             super().__init__(*args, **kwargs)
+            setattr(self, UNREAD, _OPENING.unread)
         finally:
             _OPENING.depth -= 1
             self._eegprep_opening = False

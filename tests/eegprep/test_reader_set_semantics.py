@@ -269,19 +269,57 @@ def test_a_channel_label_that_is_no_text_is_one_line(
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("latency", ["251", np.zeros((0, 0))], ids=["text", "[]"])
-def test_an_event_latency_that_is_no_number_is_named_by_its_field(
-    tmp_path: Path, layout: str, latency: Any
+@pytest.mark.parametrize(
+    ("latency", "shown"),
+    [("abc", "'abc'"), (np.zeros((0, 0)), "empty"), ("", "empty"), (float("nan"), "NaN"),
+     ("1e999", "'1e999'")],
+    ids=["text", "[]", "''", "NaN", "inf"],
+)  # fmt: skip
+def test_an_event_latency_that_is_no_number_is_one_warning_the_rest_kept(
+    tmp_path: Path, layout: str, latency: Any, shown: str
 ) -> None:
-    """MNE failed in its own words (`unsupported operand type(s) for -: 'str' and 'int'`,
-    `setting an array element with a sequence`), and the line said to check the file is
-    complete: it names `EEG.event` now."""
-    event = _events([("stim", 101.0, 0.0), ("resp", 301.0, 0.0)])
-    event[0, 0]["latency"] = latency
+    """MNE failed on the whole file in its own words (`unsupported operand type(s) for -: 'str'
+    and 'int'`, `setting an array element with a sequence`), and a NaN it dropped unsaid: the
+    event is left out in one warning naming it by its field, the others kept (a latency that is
+    the text of a number is that number: tests/eegprep/test_set_save_layouts.py)."""
+    event = _events([("stim", 11.0, 0.0), ("resp", 51.0, 0.0), ("end", 151.0, 0.0)])
+    event[0, 1]["latency"] = latency
+    path = _write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", event=event)
+    header = MneReader.read_header(path)
+    assert [(a.description, a.onset * SRATE) for a in header.annotations] == [
+        ("stim", 10.0), ("end", 150.0)
+    ]  # fmt: skip
+    (said,) = [w for w in header.warnings if "EEG.event" in w]
+    assert said.startswith(f"EEG.event(2).latency ('resp') is {shown}, no number of samples:")
+    assert "left out (1 of 3 events)" in said and "\n" not in said
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_many_events_whose_latency_is_no_number_are_one_warning(
+    tmp_path: Path, layout: str
+) -> None:
+    """Each event left out is counted in the one line, the first named."""
+    event = _events([(f"e{i}", 11.0 + i, 0.0) for i in range(6)])
+    for i in (1, 3, 4):
+        event[0, i]["latency"] = "n/a"
+    path = _write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", event=event)
+    header = MneReader.read_header(path)
+    assert [a.description for a in header.annotations] == ["e0", "e2", "e5"]
+    (said,) = [w for w in header.warnings if "EEG.event" in w]
+    assert said.startswith("EEG.event(2).latency ('e1') is 'n/a', no number of samples:")
+    assert "left out (3 of 6 events: EEG.event(2), (4), (5))" in said
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_events_without_a_latency_field_are_named_by_their_field(
+    tmp_path: Path, layout: str
+) -> None:
+    """MNE fails on ``EEG.event`` without ``latency`` (``KeyError``): one line naming it."""
+    event = {"type": np.array(["a", "b"], dtype=object), "lat": np.array([1.0, 2.0])}
     path = _write_set(tmp_path, _microvolts(), struct=layout == "EEG-struct", event=event)
     check_source_error(
         MneReader, path, r"MNE cannot read EEG\.event, the events' latencies and types \(.*\): "
-        r"a latency that is empty or text, say; give each event a latency in samples in EEGLAB",
+        r"no latency field, say; give each event a latency in samples in EEGLAB",
     )  # fmt: skip
 
 

@@ -57,6 +57,13 @@ def _event_array(events: list[tuple[Any, ...]], *, duration: bool = True) -> np.
     return out
 
 
+def _cell(value: Any) -> np.ndarray:
+    """A 1 x 1 MATLAB cell holding ``value`` (as some plugins store an event's field)."""
+    out = np.empty((1, 1), dtype=object)
+    out[0, 0] = value
+    return out
+
+
 def _event_arrays(events: list[tuple[Any, ...]]) -> dict[str, np.ndarray]:
     """``EEG.event`` as a 1 x 1 struct of arrays, as some exporters write it."""
     kinds, latencies, durations = zip(*events, strict=True)
@@ -158,6 +165,45 @@ VARIANTS: dict[str, tuple[Any, ...]] = {
     "one event a struct of values": _case(
         {"event": {"type": "only", "latency": 21.0, "duration": 3.0}},
         events=[("only", 20.0, 3.0)],
+    ),
+    "latencies text": _case(
+        {"event": _event_array([("S  1", "11", 0.0), ("stim", "50.5", 2.0), (7.0, " 101 ", 0.0)])}
+    ),
+    "latencies in cells": _case(
+        {
+            "event": _event_array(
+                [
+                    ("S  1", _cell(11.0), 0.0),
+                    ("stim", _cell("50.5"), 2.0),
+                    (7.0, _cell(np.array([[101.0]])), 0.0),
+                ]
+            )
+        }
+    ),
+    "durations text": _case(
+        {"event": _event_array([("S  1", 11.0, "0"), ("stim", 50.5, "2"), (7.0, 101.0, "")])}
+    ),
+    "events a struct of text arrays": _case(
+        {
+            "event": {
+                "type": np.array(["S  1", "stim"], dtype=object),
+                "latency": np.array(["11", "50.5"], dtype=object),
+                "duration": np.array(["0", "2"], dtype=object),
+            }
+        },
+        events=READ[:2],
+    ),
+    "one event of text values": _case(
+        {"event": {"type": "only", "latency": "21", "duration": "3"}},
+        events=[("only", 20.0, 3.0)],
+    ),
+    "types whole numbers of other classes": _case(
+        {
+            "event": _event_array(
+                [(np.int32(3), 11.0, 0.0), (np.uint8(9), 50.5, 2.0), (_cell("7"), 101.0, 0.0)]
+            )
+        },
+        events=[("3", 10.0, 0.0), ("9", 49.5, 2.0), ("7", 100.0, 0.0)],
     ),
     "urevent kept beside": _case({"urevent": _event_array(EVENTS)}),
     "no events": _case({"event": np.zeros((0, 0))}, events=[]),
