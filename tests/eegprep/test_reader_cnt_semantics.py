@@ -198,6 +198,31 @@ def test_cnt_event_times_in_the_ingested_store(tmp_path: Path, kind: int, width:
     assert [(e.onset, e.label) for e in rec.events] == [(s / 200, str(c)) for s, c in _AT]
 
 
+@pytest.mark.parametrize("kind", [0, 4, 255])
+def test_cnt_event_table_of_an_unknown_type_is_one_line_naming_the_file(
+    tmp_path: Path, kind: int
+) -> None:
+    """An event table whose type byte is none of SCAN's 1, 2 and 3 (entries of 8 or 19
+    bytes): no reader knows its entries' size, so its events cannot be placed; the file is one
+    line naming it and the type (MNE: ``Unexpected event size``), in the header and in an
+    ingest, which goes on with the others. (Types 1, 2 and 3: the test above, a guard.)"""
+    from eegprep.ingestion.driver import IngestConfig, ingest
+
+    events = _event_table(2, [(10, 1)], 3, 2, ())
+    bad = struct.pack("<Bii", kind, len(events) - 9, 0) + events[9:]
+    good = _with_events(tmp_path / "src" / "alice" / "good.cnt", 2, 2, [(10, 1)])
+    path = good.with_name("odd.cnt")
+    path.write_bytes(good.read_bytes()[: -len(events)] + bad)
+    clear_cache()
+    with pytest.raises(SourceError, match=rf"event table at byte \d+ is of type {kind}, not 1"):
+        MneReader.read_header(str(path))
+    config = IngestConfig(workers=0, progress=False, mains=50.0)
+    rep = ingest("folder", src=tmp_path / "src", out=tmp_path / "s.zarr", config=config)
+    assert rep.n_ingested == 1 and len(rep.failed) == 1
+    assert "odd.cnt" in rep.failed[0] and f"of type {kind}" in rep.failed[0]
+    assert "\n" not in rep.failed[0]
+
+
 def test_cnt_rejected_span_runs_from_its_marker_to_the_next_accept(tmp_path: Path) -> None:
     """A rejected span (KeyPad_Accept 0xC0 at sample 50, 0xD0 at 80) is ``BAD_`` from sample
     50 for 30 samples, the accept marker not an event; a keypad response is named so."""
