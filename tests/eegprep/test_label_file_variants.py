@@ -7,6 +7,7 @@ file, the line and the problem: never a silently different label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,23 +133,38 @@ BAD = {
         lambda t: t.replace("10.0000,20.5000", '"10,0","20,5"'),
         r"line 7: expected a time in seconds, got '10,0'",
     ),
-    "an empty file": (lambda t: "", r"no label rows \(an empty or cut file\)"),
-    "a file of its header alone": (
-        lambda t: t.split("TERM")[0],
-        r"no label rows \(an empty or cut file\)",
-    ),
+}
+EMPTY = {
+    "an empty file": lambda t: "",
+    "a file of its header alone": lambda t: t.split("TERM")[0],
 }
 
 
 @pytest.mark.parametrize("variant", sorted(BAD))
-def test_a_damaged_tuh_label_file_is_one_line_naming_the_line(tmp_path: Path, variant: str) -> None:
+def test_a_damaged_tuh_label_row_is_one_line_naming_the_line(tmp_path: Path, variant: str) -> None:
     """Each was stored as something else: an empty label as a class ``""``, an empty channel
-    as the whole recording's, ``1_0.0`` as 10 s (Python's float takes underscores), an empty
-    file as a recording with no seizure. A stop before its start named no line."""
+    as the whole recording's, ``1_0.0`` as 10 s (Python's float takes underscores). A stop
+    before its start named no line. The row is left out in one warning line naming the file
+    and the line, the others read (tests/eegprep/test_tuh_label_lines.py); a file of that row
+    alone is refused naming it."""
     edit, message = BAD[variant]
     name = "aaaaaaac_s001_t000.csv_bi"
+    result = _parse(tmp_path, "tuh_csv", name, edit(TUH_CSV))
+    assert result.events == []  # (the seiz row left out, bckg skipped by the options)
+    (said,) = result.problems
+    assert re.match(r"aaaaaaac_s001_t000\.csv_bi: " + message.replace(":", " left out:", 1), said)
+    lines = edit(TUH_CSV).splitlines()
+    alone = "\n".join([*lines[:5], "", lines[6]]) + "\n"  # (the row on its line 7)
     with pytest.raises(SourceError, match=r"aaaaaaac_s001_t000\.csv_bi: " + message):
-        _parse(tmp_path, "tuh_csv", name, edit(TUH_CSV))
+        _parse(tmp_path, "tuh_csv", name, alone)
+
+
+@pytest.mark.parametrize("variant", sorted(EMPTY))
+def test_a_tuh_label_file_of_no_rows_is_one_line(tmp_path: Path, variant: str) -> None:
+    """An empty file was stored as a recording with no seizure."""
+    name = "aaaaaaac_s001_t000.csv_bi"
+    with pytest.raises(SourceError, match=r"csv_bi: no label rows \(an empty or cut file\)"):
+        _parse(tmp_path, "tuh_csv", name, EMPTY[variant](TUH_CSV))
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -111,7 +111,7 @@ def test_a_label_on_channel_minus_one_is_on_the_whole_recording(tmp_path: Path) 
     )
     assert _parse(tmp_path, text) == [[0.0, 2.5, "bckg", ""], [2.5, 4.5, "seiz", ""]]
     with pytest.raises(SourceError, match=r"line 11: the channel is not a whole number"):
-        _parse(tmp_path, text.replace(", -1, [", ", -2, ["))
+        _parse(tmp_path, text.replace(", -1, [", ", -2, [").replace(", all, [", ", -2, ["))
 
 
 def test_a_tusz_v15_lbl_of_gapped_symbols_ingests(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@
     TERM,311.0255,333.0172,seiz,1.0000
 
 Any number of ``#`` comment lines is accepted (TUAR may have one more), the column header is
-optional, and the confidence column may be missing. ``TERM`` (a term-based event on the whole
+optional, and the confidence column may be missing, in the whole file or in some rows. ``TERM`` (a term-based event on the whole
 recording) is stored with an empty channel; per-channel rows keep their bipolar channel name
 (``FP1-F7``). The ``# duration`` and ``# bname`` comments are checked against the recording
 and a disagreement is reported as a non-fatal problem.
@@ -25,7 +25,9 @@ TUSZ v1.5's term-based ``.tse`` / ``.tse_bi`` (``tse_v1.0.0``) are read by ``tuh
     36.8868 112.0000 cpsz 1.0000
 
 A row may name several labels, each followed by its probability (``cpsz 0.8000 bckg
-0.2000``, as NEDC's writer puts every label of a stretch on its line): each is one event.
+0.2000``, as NEDC's writer puts every label of a stretch on its line): each is one event; a
+row of one label may leave its probability out. A malformed line of any of these files is left
+out and named in one warning for the file (:mod:`.bad_lines`), the other lines read.
 Its per-channel ``.lbl`` files are read too (``lbl_v1.0.0``, :mod:`.tuh_lbl`).
 
 ``tuev_rec`` reads TUEV's headerless ``channel,start,stop,code`` rows, codes 1..6 =
@@ -52,6 +54,7 @@ from eegprep.base.text import editor_lines
 from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.base.wording import counted
 from eegprep.corpus.sidecars import SidecarResult, register
+from eegprep.corpus.sidecars.bad_lines import BadLine, BadLines
 from eegprep.corpus.sidecars.bounded import check_rows, text_lines
 from eegprep.corpus.sidecars.cells import comma_or_tab, row_cells, strict_number
 from eegprep.corpus.sidecars.tuh_lbl import LBL_SUFFIXES, read_lbl
@@ -78,63 +81,91 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     meta : dict of str to str
         The ``# key = value`` comments (``version``, ``bname``, ``duration``, ...).
     rows : list of [start s, stop s, label, channel]
-        One per data row, in file order; channel ``TERM`` as given.
+        One per well-formed data row, in file order; channel ``TERM`` as given. A malformed
+        row (a time that is no number, an empty label or channel, a stop before its start) is
+        left out (:func:`_read_tuh_csv` names it).
 
     Raises
     ------
     SourceError
-        Naming the file and line of a malformed row (a time that is no number, an empty label
-        or channel, a stop before its start), or the file when it has no rows.
+        Naming the file and its first malformed line when no row is well-formed, or the file
+        when it has no rows.
     """
-    meta, rows = _read_tuh_csv(path)
+    meta, rows, _ = _read_tuh_csv(path)
     return meta, [row[:4] for row in rows]
 
 
-def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
-    """:func:`read_tuh_csv`, each row followed by its line number (from 1)."""
+def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]], BadLines]:
+    """:func:`read_tuh_csv`, each row followed by its line number (from 1), and the malformed
+    lines left out."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
+    bad = BadLines(path)
     order = [0, 1, 2, 3]  # cells of channel, start, stop, label: NEDC's order, or the header's
-    head: tuple[int, ...] = ()  # the header's count of cells (a row of another is refused)
+    head: tuple[int, ...] = ()  # the header's count of cells (a row of another is malformed)
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
         if not text:
             continue
-        if text.startswith("#"):
+        version = _version(text)
+        if text.startswith("#") or version is not None:
             m = _COMMENT.match(text)
             if m:
                 meta[m["key"].lower()] = m["value"]
+            elif version is not None:
+                meta["version"] = version
             continue
         cells = row_cells(text, comma_or_tab(text))
         names = [c.lower() for c in cells]
-        counts = field_counts(text, comma_or_tab(text), quoted=True)
         if set(names) >= _COLUMNS:  # the column header (maybe once more in the middle of
             order = [names.index(k) for k in _ORDER]  # files put together), its columns
-            head = counts  # in NEDC's order or another (a spreadsheet's)
-            continue
+            head = field_counts(text, comma_or_tab(text), quoted=True)  # in NEDC's order or
+            continue  # another (a spreadsheet's)
         if names[0] == "channel":
             continue  # a column header naming its columns otherwise: NEDC's order
-        if ragged := uneven(counts, head, "the header"):  # (a cell missing moved the others)
-            raise SourceError(path, f"line {n} {ragged}")
-        if len(cells) not in (4, 5):
-            raise SourceError(
-                path,
-                f"line {n}: expected channel,start_time,stop_time,label,confidence; got "
-                f"{_shown(text)}",
-            )
-        channel, start_text, stop_text, label = (cells[i] for i in order)
-        start, stop = _seconds(path, n, start_text), _seconds(path, n, stop_text)
-        for what, cell in (("channel", channel), ("label", label)):
-            if not cell:
-                raise SourceError(path, f"line {n}: the {what} cell is empty: {_EMPTY[what]}")
-        if stop < start:
-            raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
-                              f"({start:g} s); fix the file")  # fmt: skip
-        rows.append([start, stop, label, channel, n])
+        try:
+            rows.append([*_csv_row(n, text, cells, order, head), n])
+        except BadLine as exc:
+            bad.add(exc)
+            continue
         check_rows(path, len(rows), n)  # stops at the bound, before the file is read whole
     if not rows:
-        raise SourceError(path, _NO_ROWS)
-    return meta, rows
+        raise bad.refuse(_NO_ROWS)
+    return meta, rows, bad
+
+
+def _version(text: str) -> str | None:
+    """The version a ``version = ...`` line states (as a ``.tse`` states it), else None."""
+    key, eq, value = text.partition("=")
+    return value.strip() if eq and key.strip().lower() == "version" else None
+
+
+def _csv_row(
+    n: int, text: str, cells: list[str], order: list[int], head: tuple[int, ...]
+) -> list[Any]:
+    """``[start s, stop s, label, channel]`` of the csv_v1.0.0 row ``text`` (line ``n``, its
+    ``cells``; ``order``: the cells of channel, start, stop and label; ``head``: the column
+    header's count of cells). A row without its confidence is well-formed; one that lost
+    another cell shows in its times or label. Raises :class:`BadLine`."""
+    counts = field_counts(text, comma_or_tab(text), quoted=True)
+    ragged = uneven(counts, head, "the header")  # (a cell missing moved the others)
+    unconfident = len(cells) == 4 and order == [0, 1, 2, 3] and 5 in head
+    if ragged and not unconfident:
+        raise BadLine(n, f"the row {ragged}")
+    if len(cells) not in (4, 5):
+        raise BadLine(n, f"expected channel,start_time,stop_time,label,confidence; got "
+                      f"{_shown(text)}")  # fmt: skip
+    channel, start_text, stop_text, label = (cells[i] for i in order)
+    start, stop = _seconds(n, start_text), _seconds(n, stop_text)
+    for what, cell in (("channel", channel), ("label", label)):
+        if not cell:
+            raise BadLine(n, f"the {what} cell is empty: {_EMPTY[what]}")
+    if unconfident and strict_number(label) is not None:
+        raise BadLine(n, f"the label {label!r} is a number: a cell is missing; fix the file")
+    if stop < start:
+        raise BadLine(n, f"the event stops ({stop:g} s) before it starts ({start:g} s); fix "
+                      "the file")  # fmt: skip
+    return [start, stop, label, channel]
 
 
 TSE_SUFFIXES = (".tse", ".tse_bi", ".tse_agg")
@@ -142,64 +173,57 @@ TSE_SUFFIXES = (".tse", ".tse_bi", ".tse_agg")
 (``.tse``, ``.tse_bi``) and of TUSL's older releases (``.tse_agg``)."""
 
 
-def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
+def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]], BadLines]:
     """One ``tse_v1.0.0`` file: a ``version = tse_v1.0.0`` line, then rows ``start stop label
-    probability [label probability ...]`` separated by blanks, each on the whole recording
+    [probability [label probability ...]]`` separated by blanks, each on the whole recording
     (channel ``term``), one row per label of a line (NEDC's writer puts every label of a
-    stretch on its line: a ``.lbl`` converted to ``.tse`` gives ``seiz 0.8000 bckg 0.2000``).
-    A file whose rows all lack the probability (``start stop label``) is read too; one that
-    mixes the two is refused. The rows as :func:`_read_tuh_csv` gives them, line numbers
-    included."""
+    stretch on its line, each with its probability: a ``.lbl`` converted to ``.tse`` gives
+    ``seiz 0.8000 bckg 0.2000``; a row of one label may give none, as hand-made and converted
+    files do, in any mix). The rows as :func:`_read_tuh_csv` gives them, line numbers included,
+    and the malformed lines left out."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
-    first = 0  # the first row's count of cells: whether the rows give probabilities or not
+    bad = BadLines(path)
     for n, line in enumerate(_lines(path), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        key, eq, value = text.partition("=")
-        if eq and key.strip().lower() == "version":
-            meta["version"] = value.strip()
+        version = _version(text)
+        if version is not None:
+            meta["version"] = version
             continue
-        cells = text.split()
-        first = first or len(cells)
-        labels = _tse_labels(path, n, cells, first)
-        start, stop = _seconds(path, n, cells[0]), _seconds(path, n, cells[1])
-        if stop < start:
-            raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
-                              f"({start:g} s); fix the file")  # fmt: skip
+        try:
+            labels, start, stop = _tse_row(n, text.split())
+        except BadLine as exc:
+            bad.add(exc)
+            continue
         rows += [[start, stop, label, term, n] for label in labels]
         check_rows(path, len(rows), n)
     if not rows:
-        raise SourceError(path, _NO_ROWS)
-    return meta, rows
+        raise bad.refuse(_NO_ROWS)
+    return meta, rows, bad
 
 
-_TSE_ROW = "start_time stop_time label probability [label probability ...]"
+_TSE_ROW = "start_time stop_time label [probability] [label probability ...]"
 
 
-def _tse_labels(path: str, n: int, cells: list[str], first: int) -> list[str]:
-    """The labels of the ``tse_v1.0.0`` row ``cells`` (line ``n``), each followed by its
-    probability (a number from 0 to 1); or the one label of a row of 3 cells, in a file whose
-    first row has 3 (``first``: none gives a probability)."""
-    shown = _shown(" ".join(cells))
-    pairs = len(cells) >= 4 and len(cells) % 2 == 0
-    if (first == 3) != (len(cells) == 3) and (pairs or len(cells) == 3):
-        # NEDC's reader wants each label's probability; a file of none is read, not a mix
-        wanted = "start_time stop_time label, as that row" if first == 3 else _TSE_ROW
-        raise SourceError(path, f"line {n} has {counted(len(cells), 'field')}, the first row "
-                          f"{first}: expected {wanted} (a row gives each label its "
-                          f"probability, or no row does); got {shown}")  # fmt: skip
-    if len(cells) == 3:
-        return [cells[2]]
-    if not pairs:
-        raise SourceError(path, f"line {n}: expected {_TSE_ROW}; got {shown}")
-    for label, p in zip(cells[2::2], cells[3::2], strict=True):
+def _tse_row(n: int, cells: list[str]) -> tuple[list[str], float, float]:
+    """The labels, start and stop (s) of the ``tse_v1.0.0`` row ``cells`` (line ``n``): one
+    label without a probability, or each label followed by its probability (a number from 0
+    to 1). Raises :class:`BadLine`."""
+    if len(cells) != 3 and (len(cells) < 4 or len(cells) % 2):
+        raise BadLine(n, f"expected {_TSE_ROW}; got {_shown(' '.join(cells))}")
+    start, stop = _seconds(n, cells[0]), _seconds(n, cells[1])
+    pairs = zip(cells[2::2], cells[3::2], strict=True) if len(cells) > 3 else ()
+    for label, p in pairs:
         value = strict_number(p)
         if value is None or not 0.0 <= value <= 1.0:
-            raise SourceError(path, f"line {n}: the probability of {label!r} is {p!r}, not a "
-                              f"number from 0 to 1 (expected {_TSE_ROW})")  # fmt: skip
-    return cells[2::2]
+            raise BadLine(n, f"the probability of {label!r} is {p!r}, not a number from 0 to 1 "
+                          f"(expected {_TSE_ROW})")  # fmt: skip
+    if stop < start:
+        raise BadLine(n, f"the event stops ({stop:g} s) before it starts ({start:g} s); fix "
+                      "the file")  # fmt: skip
+    return cells[2::2], start, stop
 
 
 _ORDER = ("channel", "start_time", "stop_time", "label")
@@ -235,18 +259,17 @@ def _lines(path: str) -> Iterator[str]:
         raise SourceError(path, f"cannot read sidecar: {exc.strerror}") from None
 
 
-def _seconds(path: str, line: int, text: str) -> float:
+def _seconds(line: int, text: str) -> float:
+    """A time cell of line ``line`` in seconds: a finite number, 0 or more (else
+    :class:`BadLine`)."""
     value = strict_number(text)
     if value is None:
-        raise SourceError(
-            path,
-            f"line {line}: expected a time in seconds, got {_shown(text)} (a point for the "
-            "decimals, ASCII digits)",
-        )
+        raise BadLine(line, f"expected a time in seconds, got {_shown(text)} (a point for the "
+                      "decimals, ASCII digits)")  # fmt: skip
     if not math.isfinite(value):
-        raise SourceError(path, f"line {line}: expected a finite time in seconds, got {text!r}")
+        raise BadLine(line, f"expected a finite time in seconds, got {text!r}")
     if value < 0:
-        raise SourceError(path, f"line {line}: negative time {value}")
+        raise BadLine(line, f"negative time {value}")
     return value
 
 
@@ -274,8 +297,9 @@ def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -
     return problems
 
 
-def _read_any(path: str, term: str) -> tuple[dict[str, str], list[list[Any]]]:
-    """The rows of a csv_v1.0.0, tse_v1.0.0 or lbl_v1.0.0 file, by its suffix."""
+def _read_any(path: str, term: str) -> tuple[dict[str, str], list[list[Any]], BadLines]:
+    """The rows of a csv_v1.0.0, tse_v1.0.0 or lbl_v1.0.0 file, by its suffix, and its
+    malformed lines, left out."""
     lower = path.lower()
     if lower.endswith(TSE_SUFFIXES):
         return _read_tse(path, term)
@@ -307,9 +331,9 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     sites = recording_sites(header)
     stored: dict[str, list[list[Any]]] = {}
     for path in sidecars:
-        meta, rows = _read_any(path, term)
+        meta, rows, bad = _read_any(path, term)
         stored[path] = []
-        result.problems += _checks(path, meta, header, tolerance)
+        result.problems += _checks(path, meta, header, tolerance) + bad.note(len(rows))
         strange: dict[str, list[str]] = {"labels": [], "channels": []}
         for start, stop, label, channel, line in rows:
             label = label.lower()  # TUH's vocabulary is lower case (seiz, bckg, fnsz, ...)
@@ -397,7 +421,10 @@ def read_tuev_rec(path: str) -> list[tuple[str, float, float, int]]:
         channel = strict_number(cells[0])  # (7 or 7.0: the fields are ints or floats)
         if channel is None or not channel.is_integer() or channel < 0:
             raise SourceError(path, f"line {n}: channel {cells[0]!r} is not a channel number")
-        start, stop = _seconds(path, n, cells[1]), _seconds(path, n, cells[2])
+        try:  # (a .rec's bad line refuses it: its rows are not each a stretch's label)
+            start, stop = _seconds(n, cells[1]), _seconds(n, cells[2])
+        except BadLine as exc:
+            raise SourceError(path, str(exc)) from None
         if stop < start:
             raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
                               f"({start:g} s)")  # fmt: skip

@@ -38,6 +38,7 @@ from typing import Any
 from eegprep.base.errors import SourceError
 from eegprep.base.validation import OTHER_DIGITS, other_digits
 from eegprep.base.wording import counted
+from eegprep.corpus.sidecars.bad_lines import BadLine, BadLines
 from eegprep.corpus.sidecars.bounded import check_rows, statement_lines
 from eegprep.corpus.sidecars.cells import strict_number
 
@@ -46,6 +47,7 @@ LBL_SUFFIXES = (".lbl", ".lbl_bi", ".lbl_agg")
 (``.lbl``, ``.lbl_bi``) and of TUSL's older releases (``.lbl_agg``)."""
 
 _KEY = re.compile(r"^(?P<key>[A-Za-z_]+)\s*(?:\[\s*(?P<index>[0-9]+)\s*\])?\s*=\s*(?P<value>.*)$")
+_LABEL_KEY = re.compile(r"^\s*label\s*=", re.IGNORECASE)
 _MONTAGE = re.compile(r"^(?P<index>[0-9]+)\s*,\s*(?P<name>[^:,\s][^:,]*?)\s*:.*$")
 _LABEL = re.compile(r"^\{(?P<cells>[^\[\]{}]*),\s*\[(?P<vector>[^\[\]{}]*)\]\s*\}$")
 _SYMBOLS = re.compile(r"^\{(?P<body>.*)\}$")
@@ -64,7 +66,7 @@ Pending = tuple[int, int, float, float, int, list[float]]
 """A label line read: (line, level, start s, stop s, montage index, probabilities)."""
 
 
-def read_lbl(path: str, term: str = "TERM") -> tuple[dict[str, str], list[list[Any]]]:
+def read_lbl(path: str, term: str = "TERM") -> tuple[dict[str, str], list[list[Any]], BadLines]:
     """Parse one ``lbl_v1.0.0`` file; a label on channel ``-1`` (or ``all``: NEDC's word for
     the whole recording, as its tools write a ``.tse`` converted to ``.lbl``) is on ``term``.
 
@@ -73,38 +75,68 @@ def read_lbl(path: str, term: str = "TERM") -> tuple[dict[str, str], list[list[A
     meta : dict of str to str
         ``version`` where the file states it.
     rows : list of [start s, stop s, label, channel, line]
-        One per symbol of a ``label`` line with a probability above 0, in file order; channel
-        the montage name of its index (``FP1-F7``), line its line number (from 1).
+        One per symbol of a well-formed ``label`` line with a probability above 0, in file
+        order; channel the montage name of its index (``FP1-F7``), line its line number (from
+        1).
+    bad : BadLines
+        The malformed ``label`` lines left out: one that does not parse, or on a channel or
+        level the file does not define.
 
     Raises
     ------
     SourceError
-        Naming the file and the line of a malformed ``montage``, ``symbols`` or ``label`` line,
-        a label on a channel or level the file does not define, or a file with no label.
+        Naming the file and the line of a malformed ``montage`` or ``symbols`` line (what
+        every label is read by) or of another that is no ``KEY = VALUE``; its first malformed
+        ``label`` line where none is well-formed; the file where it has no label line.
     """
     meta: dict[str, str] = {}
     montage: dict[int, str] = {}
     symbols: dict[int, dict[int, str]] = {}
     pending: list[Pending] = []
+    bad = BadLines(path)
     for n, text in statement_lines(path):
-        m = _KEY.match(text)
-        if m is None:
-            raise SourceError(path, f"line {n}: expected KEY = VALUE; got {_shown(text)}")
-        key, value = m["key"].lower(), m["value"].strip()
-        if key == "version":
-            meta["version"] = value
-        elif key == "montage":
-            index, name = _montage(path, n, value)
-            montage[index] = name
-        elif key == "symbols":
-            symbols[int(m["index"] or 0)] = _symbols(path, n, value)
-        elif key == "label":
-            pending.append(_label(path, n, value))
-            check_rows(path, len(pending), n)
-    if not pending:
-        raise SourceError(path, _NO_LABELS)
-    rows = [row for p in pending for row in _rows(path, p, {**montage, ALL: term}, symbols)]
-    return meta, rows
+        try:
+            _statement(n, text, meta, montage, symbols, pending)
+        except BadLine as exc:
+            if not _LABEL_KEY.match(text):  # (a montage or symbols line: every label's reading)
+                raise SourceError(path, str(exc)) from None
+            bad.add(exc)
+        check_rows(path, len(pending), n)
+    rows: list[list[Any]] = []
+    for p in pending:
+        try:
+            rows += _rows(p, {**montage, ALL: term}, symbols)
+        except BadLine as exc:
+            bad.add(exc)
+    if not rows:
+        raise bad.refuse(_NO_LABELS)
+    bad.found.sort()
+    return meta, rows, bad
+
+
+def _statement(
+    n: int,
+    text: str,
+    meta: dict[str, str],
+    montage: dict[int, str],
+    symbols: dict[int, dict[int, str]],
+    pending: list[Pending],
+) -> None:
+    """Read the statement ``text`` (line ``n``) into what it defines (raises
+    :class:`BadLine`)."""
+    m = _KEY.match(text)
+    if m is None:
+        raise BadLine(n, f"expected KEY = VALUE; got {_shown(text)}")
+    key, value = m["key"].lower(), m["value"].strip()
+    if key == "version":
+        meta["version"] = value
+    elif key == "montage":
+        index, name = _montage(n, value)
+        montage[index] = name
+    elif key == "symbols":
+        symbols[int(m["index"] or 0)] = _symbols(n, value)
+    elif key == "label":
+        pending.append(_label(n, value))
 
 
 _NO_LABELS = (
@@ -114,47 +146,47 @@ _NO_LABELS = (
 )
 
 
-def _montage(path: str, n: int, value: str) -> tuple[int, str]:
+def _montage(n: int, value: str) -> tuple[int, str]:
     m = _MONTAGE.match(value)
     if m is None:
-        raise _malformed(path, n, "montage", value)
+        raise _malformed(n, "montage", value)
     return int(m["index"]), m["name"]
 
 
-def _symbols(path: str, n: int, value: str) -> dict[int, str]:
+def _symbols(n: int, value: str) -> dict[int, str]:
     m = _SYMBOLS.match(value)
     if m is None or not m["body"].strip():
-        raise _malformed(path, n, "symbols", value)
+        raise _malformed(n, "symbols", value)
     out: dict[int, str] = {}
     for item in m["body"].split(","):
         s = _SYMBOL.match(item.strip())
         if s is None or not s["name"].strip():
-            raise _malformed(path, n, "symbols", value)
+            raise _malformed(n, "symbols", value)
         out[int(s["key"])] = s["name"].strip()
     return out
 
 
-def _label(path: str, n: int, value: str) -> Pending:
+def _label(n: int, value: str) -> Pending:
     m = _LABEL.match(value)
     cells = [c.strip() for c in m["cells"].split(",")] if m else []
     if m is None or len(cells) != 5:
-        raise _malformed(path, n, "label", value)
+        raise _malformed(n, "label", value)
     numbers = [strict_number(c) for c in cells[:4]] + [_channel(cells[4])]
     level, _, start, stop, channel = numbers
     for what, v in (("level", level), ("channel", channel)):
         if v is None or not v.is_integer() or v < (0 if what == "level" else ALL):
-            raise SourceError(path, f"line {n}: the {what} is not a whole number: {_shown(value)}")
+            raise BadLine(n, f"the {what} is not a whole number: {_shown(value)}")
     for v in (start, stop):
         if v is None or not math.isfinite(v) or v < 0:
-            raise SourceError(path, f"line {n}: expected start and stop times in seconds (0 "
+            raise BadLine(n, f"expected start and stop times in seconds (0 "
                               f"or more, ASCII digits); got {_shown(value)}")  # fmt: skip
     assert level is not None and channel is not None and start is not None and stop is not None
     if stop < start:
-        raise SourceError(path, f"line {n}: the event stops ({stop:g} s) before it starts "
+        raise BadLine(n, f"the event stops ({stop:g} s) before it starts "
                           f"({start:g} s); fix the file")  # fmt: skip
     vector = [strict_number(c) for c in m["vector"].split(",")]
     if not all(p is not None and 0.0 <= p <= 1.0 for p in vector):
-        raise SourceError(path, f"line {n}: the probabilities are not numbers from 0 to 1: "
+        raise BadLine(n, f"the probabilities are not numbers from 0 to 1: "
                           f"{_shown(value)}")  # fmt: skip
     probs = [float(p or 0.0) for p in vector]
     return n, int(level), start, stop, int(channel), probs
@@ -166,20 +198,20 @@ def _channel(cell: str) -> float | None:
 
 
 def _rows(
-    path: str, pending: Pending, montage: dict[int, str], symbols: dict[int, dict[int, str]]
+    pending: Pending, montage: dict[int, str], symbols: dict[int, dict[int, str]]
 ) -> list[list[Any]]:
     n, level, start, stop, channel, probs = pending
     if channel not in montage:  # (ALL is: the recording's term channel)
-        raise SourceError(path, f"line {n}: channel {channel} is not one of the file's montage "
+        raise BadLine(n, f"channel {channel} is not one of the file's montage "
                           f"lines ({_indices(montage)})")  # fmt: skip
     if level not in symbols:
-        raise SourceError(path, f"line {n}: level {level} has no symbols[{level}] line "
+        raise BadLine(n, f"level {level} has no symbols[{level}] line "
                           f"(levels with symbols: {_indices(symbols)})")  # fmt: skip
-    names = _reading(path, n, level, probs, symbols[level])
+    names = _reading(n, level, probs, symbols[level])
     return [[start, stop, name, montage[channel], n] for name in names]
 
 
-def _reading(path: str, n: int, level: int, probs: list[float], names: dict[int, str]) -> list[str]:
+def _reading(n: int, level: int, probs: list[float], names: dict[int, str]) -> list[str]:
     """The symbols given a probability above 0 by the vector ``probs`` of a ``label`` line
     (line ``n``), read against ``symbols[level]`` (``names``: number -> name, in the line's
     order). NEDC's own reader and writer pair entry ``i`` with the ``i``-th symbol listed; a
@@ -188,7 +220,7 @@ def _reading(path: str, n: int, level: int, probs: list[float], names: dict[int,
     two apart: a length that is neither, or both with readings that differ, is refused."""
     picked = [i for i, p in enumerate(probs) if p > 0.0]
     if not picked:
-        raise SourceError(path, f"line {n}: no symbol has a probability above 0")
+        raise BadLine(n, "no symbol has a probability above 0")
     readings: list[dict[int, str]] = []
     if len(probs) == len(names):
         readings.append(dict(enumerate(names.values())))  # NEDC's: the symbols' order
@@ -198,18 +230,18 @@ def _reading(path: str, n: int, level: int, probs: list[float], names: dict[int,
         top = max(names) + 1
         wanted = f"{top} (one per symbol number)" if top != len(names) else ""
         wanted = " or ".join(w for w in (f"{len(names)} (one per symbol)", wanted) if w)
-        raise SourceError(path, f"line {n}: the vector has {counted(len(probs), 'entry')} "
+        raise BadLine(n, f"the vector has {counted(len(probs), 'entry')} "
                           f"but symbols[{level}] lists {counted(len(names), 'symbol')} "
                           f"numbered up to {top - 1}: expected {wanted}")  # fmt: skip
     got = [[r.get(i) for i in picked] for r in readings]
     if got[0] != got[-1]:  # (keys 0..N-1 listed out of order: both lengths fit)
         i, ours, theirs = next(t for t in zip(picked, got[0], got[-1]) if t[1] != t[2])
-        raise SourceError(path, f"line {n}: entry {i} of the vector is {ours!r} in the order "
+        raise BadLine(n, f"entry {i} of the vector is {ours!r} in the order "
                           f"symbols[{level}] lists them but {theirs!r} by number: ambiguous; "
                           "list the symbols in the order of their numbers")  # fmt: skip
     unknown = [i for i, name in zip(picked, got[0], strict=True) if name is None]
     if unknown:
-        raise SourceError(path, f"line {n}: probability given to symbol {unknown[0]}, which "
+        raise BadLine(n, f"probability given to symbol {unknown[0]}, which "
                           f"symbols[{level}] does not name")  # fmt: skip
     return [name for name in got[0] if name is not None]
 
@@ -222,9 +254,9 @@ def _indices(table: dict[int, Any]) -> str:
     return ", ".join(map(str, keys)) if len(keys) <= 4 else f"{keys[0]}..{keys[-1]}"
 
 
-def _malformed(path: str, n: int, key: str, value: str) -> SourceError:
+def _malformed(n: int, key: str, value: str) -> BadLine:
     why = f" (written in {OTHER_DIGITS}: write ASCII digits)" if other_digits(value) else ""
-    return SourceError(path, f"line {n}: expected {_EXPECTED[key]}; got {_shown(value)}{why}")
+    return BadLine(n, f"expected {_EXPECTED[key]}; got {_shown(value)}{why}")
 
 
 def _shown(text: str) -> str:
