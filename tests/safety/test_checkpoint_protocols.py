@@ -67,6 +67,85 @@ def test_protocols_the_loader_reads_still_load(protocol: int, tmp_path: Path) ->
     assert read_checkpoint(path)["epoch"] == 3
 
 
+def _ours_tiny(path: Path) -> dict[str, Any]:
+    """Our checkpoint of the tiny classifier, as :func:`save_ours` writes it, read back."""
+    from labram.checkpoints.layouts import save_ours
+    from labram.model.classifier import LaBraMClassifier
+    from labram.model.config import model_config
+
+    torch.manual_seed(0)
+    save_ours(LaBraMClassifier(model_config("tiny"), 1), path)
+    return dict(torch.load(path, weights_only=True))
+
+
+def _source(kind: str, tmp_path: Path) -> Any:
+    """What another tool re-saves: our whole checkpoint, its bare state dict, or a state dict
+    of the released layout."""
+    if kind == "released state dict":
+        return fabricate(classifier_layout("tiny", 2), seed=1)
+    ours = _ours_tiny(tmp_path / "ours.pt")
+    return ours if kind == "ours" else ours["model"]
+
+
+def _weights_only_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test where anything unpickles outside torch's weights-only loader: the
+    general unpickler, or ``torch.load`` without ``weights_only=True``."""
+    import pickle
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("unpickled outside weights_only")
+
+    load = torch.load
+
+    def weights_only_load(*args: Any, **kwargs: Any) -> Any:
+        assert kwargs.get("weights_only") is True, kwargs
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(pickle, "Unpickler", refused)
+    monkeypatch.setattr(pickle, "load", refused)
+    monkeypatch.setattr(pickle, "loads", refused)
+    monkeypatch.setattr(torch, "load", weights_only_load)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+@pytest.mark.parametrize("kind", ["ours", "ours state dict", "released state dict"])
+def test_a_state_dict_of_any_protocol_and_format_loads_or_is_one_line(
+    kind: str, protocol: int, zipped: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tool re-saving a checkpoint with ``pickle_protocol=4`` or ``5``, or in the legacy
+    (non-zip) format: each loads where torch's weights-only loader reads it (protocol 2, zip
+    or legacy) with the weights saved, and is one line naming the protocol and what to do
+    where it does not; nothing is ever unpickled outside ``weights_only``, and the command
+    line prints no traceback. (A guard: this held when written; tests/labram/conftest.py's
+    tiny model and tests/labram/labram_layouts.py's released layout.)"""
+    obj = _source(kind, tmp_path)
+    path = tmp_path / "resaved.pth"
+    torch.save(obj, path, pickle_protocol=protocol, _use_new_zipfile_serialization=zipped)
+    try:
+        torch.load(path, weights_only=True)
+        readable = True
+    except Exception:
+        readable = False
+    _weights_only_always(monkeypatch)
+    sd = obj["model"] if kind == "ours" else obj
+    for read in (read_checkpoint, load_model):
+        if readable:
+            got = read(path)
+            if read is read_checkpoint:
+                got = got["model"] if kind == "ours" else got
+                assert all(torch.equal(got[k], v) for k, v in sd.items())
+            continue
+        with pytest.raises(CheckpointError) as info:
+            read(path)
+        msg = str(info.value)
+        assert "\n" not in msg and msg.startswith(f"{path}: saved with pickle protocol {protocol}")
+        assert "Save it again without pickle_protocol" in msg, msg
+    res = CliRunner().invoke(labram_cli, ["convert", str(path), str(tmp_path / "out.pth")])
+    assert "Traceback" not in res.output, res.output
+    assert res.exit_code == (0 if readable else 2), res.output
+
+
 def _lowest_torch() -> str:
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     (spec,) = [d for d in deps if re.match(r"torch\b", d)]
