@@ -12,10 +12,11 @@
     TERM,311.0255,333.0172,seiz,1.0000
 
 Any number of ``#`` comment lines is accepted (TUAR may have one more), the column header is
-optional, and the confidence column may be missing, in the whole file or in some rows. ``TERM`` (a term-based event on the whole
-recording) is stored with an empty channel; per-channel rows keep their bipolar channel name
-(``FP1-F7``). The ``# duration`` and ``# bname`` comments are checked against the recording
-and a disagreement is reported as a non-fatal problem.
+optional, and the confidence column may be missing, in the whole file or in some rows.
+``TERM`` (a term-based event on the whole recording) is stored with an empty channel;
+per-channel rows keep their bipolar channel name (``FP1-F7``). The ``# duration`` and
+``# bname`` comments are checked against the recording and a disagreement is reported as a
+non-fatal problem.
 
 TUSZ v1.5's term-based ``.tse`` / ``.tse_bi`` (``tse_v1.0.0``) are read by ``tuh_csv`` too::
 

@@ -22,11 +22,13 @@ A ``label`` is ``{level, sublevel, start s, stop s, montage index, [probability 
 ``symbols`` line lists them, as NEDC's own reader and writer pair them (one entry per symbol);
 a vector of one entry per symbol number (the largest + 1) is read by number. The two differ
 where the numbers have gaps (TUSZ's symbols run 0..30, then 100..109): a vector of neither
-length, or of both with readings that differ, is refused in one line (:func:`_reading`). Each
+length, or of both with readings that differ, is a malformed line (:func:`_reading`). Each
 symbol given a probability above 0 is one row, on the montage channel's name (``FP1-F7``); a
 label on channel ``-1`` (``all``: NEDC's tools write a ``.tse`` converted to ``.lbl`` so, with
 no ``montage`` line) is on the whole recording. The lines may come in any order; a line of
 another key (``number_of_levels``, ``level[0]``) says nothing the rows need and is passed over.
+A malformed ``label`` line is left out and named in the file's one warning
+(:mod:`.bad_lines`); a malformed ``montage`` or ``symbols`` line refuses the file.
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def _reading(n: int, level: int, probs: list[float], names: dict[int, str]) -> l
     order). NEDC's own reader and writer pair entry ``i`` with the ``i``-th symbol listed; a
     vector of one entry per number (max number + 1) is read by number. Where the symbols'
     numbers have gaps (``30: 'elec', 100: 'eyem_chew'``) only the vector's length tells the
-    two apart: a length that is neither, or both with readings that differ, is refused."""
+    two apart: a length that is neither, or both with readings that differ, is a bad line."""
     picked = [i for i, p in enumerate(probs) if p > 0.0]
     if not picked:
         raise BadLine(n, "no symbol has a probability above 0")
