@@ -249,10 +249,9 @@ def test_a_damaged_tse_row_is_one_line(tmp_path: Path) -> None:
     tse.write_text("version = tse_v1.0.0\n\n0.0000 2.0000 bckg 1.0000\n2.0000 1.5000 seiz 1.0\n")
     parse = load_parsers()["tuh_csv"]
     header = _header(tmp_path / "aaaaaaac_s001_t000.edf", 10.0)
-    result = parse([str(tse)], header, {})  # the row left out, said; the others read
-    assert result.events == [[0.0, 2.0, "bckg", ""]]
-    assert any("line 4 left out: the event stops (1.5 s) before it" in p for p in result.problems)
-    tse.write_text("version = tse_v1.0.0\n\n0.0000 bckg\n")  # no row well-formed: refused
+    with pytest.raises(SourceError, match=r"line 4: the event stops \(1.5 s\) before it starts"):
+        parse([str(tse)], header, {})  # (left out, its stretch would be background)
+    tse.write_text("version = tse_v1.0.0\n\n0.0000 bckg\n")
     with pytest.raises(SourceError, match="line 3: expected start_time stop_time label"):
         parse([str(tse)], header, {})
 

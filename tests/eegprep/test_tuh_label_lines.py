@@ -1,12 +1,11 @@
 """TUH label files as other tools and hands leave them: ``.tse``/``.tse_bi`` rows with and without
 their probability in one file (``start stop label [probability]``: NEDC's writer gives one,
 hand-made and converted files often none), trailing blanks, CRLF line ends, a version line and
-comment lines; ``.csv``/``.csv_bi`` rows with and without their confidence; ``.lbl`` files. Every
-well-formed line is read; a malformed one (a time that is no number, a stop before its start, a
-field too few) is left out in one warning line naming the file and its line number, the others
-read (before: the whole recording was refused for one such line, and a file mixing rows with and
-without probabilities for the mix). A file with no well-formed row is still refused, naming its
-first bad line."""
+comment lines; ``.csv``/``.csv_bi`` rows with and without their confidence; ``.lbl`` files. All
+are read (a file mixing rows with and without probabilities was refused for the mix). A
+malformed line (a time that is no number, a stop before its start, a field too few) refuses the
+recording in one line naming the file, the line and how many more there are: a stretch no row
+names is stored as background, so a row left out could store a seizure as background."""
 
 from __future__ import annotations
 
@@ -75,22 +74,22 @@ def test_a_tse_mixing_rows_with_and_without_probabilities_is_read_whole(
     ],
     ids=["time-text", "stop-before-start", "no-label", "odd-pairs", "probability", "negative"],
 )
-def test_a_malformed_tse_line_is_one_warning_the_rest_read(
+def test_a_malformed_tse_line_refuses_the_recording_naming_it(
     tmp_path: Path, row: str, why: str
 ) -> None:
-    events, problems = _parse(tmp_path, ".tse", TSE.replace("10.0000 15.0000 seiz", row))
-    assert events == [e for e in TSE_READ if e[2] != "seiz"]
-    (said,) = problems
-    assert said.startswith(f"{STEM}.tse: line 5 left out: ") and why in said
-    assert "the other 4 rows read" in said and "\n" not in said
+    with pytest.raises(SourceError) as err:
+        _parse(tmp_path, ".tse", TSE.replace("10.0000 15.0000 seiz", row))
+    said = str(err.value)
+    assert f"{STEM}.tse: line 5: " in said and why in said, said
+    assert "stored as background" in said and "\n" not in said
 
 
-def test_many_malformed_tse_lines_are_one_warning(tmp_path: Path) -> None:
+def test_many_malformed_tse_lines_are_one_line_naming_the_first(tmp_path: Path) -> None:
     text = TSE.replace("10.0000 15.0000 seiz", "10.0000 x seiz").replace("bckg\t", "bckg 7")
-    events, problems = _parse(tmp_path, ".tse", text)
-    assert [e[0] for e in events] == [0.0, 15.0, 15.0]
-    (said,) = problems
-    assert said.startswith(f"{STEM}.tse: 2 malformed lines left out (lines 5 and 8); line 5: ")
+    with pytest.raises(
+        SourceError, match=rf"{STEM}\.tse: line 5: .*\(and 1 more malformed line: 8\)"
+    ):
+        _parse(tmp_path, ".tse", text)
 
 
 def test_a_tse_of_malformed_lines_alone_is_refused_naming_the_first(tmp_path: Path) -> None:
@@ -131,14 +130,13 @@ def test_a_csv_mixing_rows_with_and_without_confidence_is_read_whole(
     ],
     ids=["cell-lost", "stop-before-start", "cut", "empty-label", "label-lost"],
 )
-def test_a_malformed_csv_line_is_one_warning_the_rest_read(
+def test_a_malformed_csv_line_refuses_the_recording_naming_it(
     tmp_path: Path, row: str, why: str
 ) -> None:
-    events, problems = _parse(tmp_path, ".csv", CSV.replace("FP1-F7,10.0000,15.0000,seiz", row))
-    assert events == [e for e in CSV_READ if e[2] != "seiz"]
-    (said,) = problems
-    assert said.startswith(f"{STEM}.csv: line 7 left out: ") and why in said
-    assert "the other 2 rows read" in said
+    with pytest.raises(SourceError) as err:
+        _parse(tmp_path, ".csv", CSV.replace("FP1-F7,10.0000,15.0000,seiz", row))
+    said = str(err.value)
+    assert f"{STEM}.csv: line 7: " in said and why in said, said
 
 
 LBL = (
@@ -165,12 +163,12 @@ LBL_READ = [[0.0, 10.0, "bckg", "FP1-F7"], [10.0, 5.0, "seiz", "F7-T3"],
     ],
     ids=["stop-before-start", "channel", "vector", "no-vector"],
 )
-def test_a_malformed_lbl_line_is_one_warning_the_rest_read(
+def test_a_malformed_lbl_line_refuses_the_recording_naming_it(
     tmp_path: Path, row: str, why: str
 ) -> None:
     assert _parse(tmp_path, ".lbl", LBL) == (LBL_READ, [])
     line = "label = {0, 0, 10.0000, 15.0000, 1, [0.0, 0.0, 1.0]}"
-    events, problems = _parse(tmp_path, ".lbl", LBL.replace(line, row))
-    assert events == [e for e in LBL_READ if e[2] != "seiz"]
-    (said,) = problems
-    assert said.startswith(f"{STEM}.lbl: line 12 left out: ") and why in said
+    with pytest.raises(SourceError) as err:
+        _parse(tmp_path, ".lbl", LBL.replace(line, row))
+    said = str(err.value)
+    assert f"{STEM}.lbl: line 12: " in said and why in said, said

@@ -3,7 +3,6 @@ TUEV ``.rec`` rows of float fields, and NEDC's whole vocabulary in ``.csv`` labe
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -56,25 +55,23 @@ def test_a_tse_row_of_several_labels_is_one_event_each(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("row", "said"),
     [
-        ("2.5000 7.0000 cpsz 0.8000 bckg", r"line 4 left out: expected start_time stop_time "
+        ("2.5000 7.0000 cpsz 0.8000 bckg", r"line 4: expected start_time stop_time "
          r"label \[probability\] \[label probability \.\.\.\]; got"),
-        ("2.5000 7.0000 cpsz 0.8000 bckg high", r"line 4 left out: the probability of 'bckg' is "
+        ("2.5000 7.0000 cpsz 0.8000 bckg high", r"line 4: the probability of 'bckg' is "
          r"'high', not a number from 0 to 1"),
-        ("2.5000 7.0000 cpsz 1.5000", r"line 4 left out: the probability of 'cpsz' is '1\.5000'"),
+        ("2.5000 7.0000 cpsz 1.5000", r"line 4: the probability of 'cpsz' is '1\.5000'"),
     ],
 )  # fmt: skip
 def test_a_tse_row_without_its_probabilities_is_one_line(
     tmp_path: Path, row: str, said: str
 ) -> None:
     """NEDC's reader wants each label's probability: a row of labels one of which lacks it, or
-    whose probability is no number from 0 to 1 (stored as if it were one), is left out in one
-    warning line naming the line and what was expected (it said "a cut row?"), the others read
-    (tests/eegprep/test_tuh_label_lines.py)."""
+    whose probability is no number from 0 to 1 (stored as if it were one), refuses the
+    recording naming the line and what was expected (it said "a cut row?")."""
     text = TSE_PAIRS.replace("2.5000 7.0000 cpsz 0.8000 bckg 0.2000", row)
-    events, problems = _parse(tmp_path, ".tse", text)
-    assert [e[2] for e in events] == ["bckg", "bckg"]
-    (line,) = problems
-    assert re.match(rf"{STEM}\.tse: " + said, line) and "\n" not in line
+    with pytest.raises(SourceError, match=said) as err:
+        _parse(tmp_path, ".tse", text)
+    assert "\n" not in str(err.value) and f"{STEM}.tse: line 4" in str(err.value)
 
 
 def test_a_tse_of_rows_with_and_without_probabilities_is_read(tmp_path: Path) -> None:

@@ -1,21 +1,19 @@
-"""The malformed lines of a TUH label file, left out and said in one warning line.
+"""The malformed lines of a TUH label file: the recording refused in one line naming them.
 
 A TUH label file (``.tse``, ``.csv``, ``.lbl`` and their ``_bi``/``_agg`` kin) lists the
-stretches of its recording one line each. A line that does not parse (a time that is no number,
-a stop before its start, a field too few, a probability above 1) is left out, and the file's
-other lines are read: :class:`BadLines` keeps each such line's number and why, and
-:meth:`BadLines.note` is the one warning for the file (its name and the lines' numbers). A file
-none of whose rows parses is refused naming its first bad line (:meth:`BadLines.refuse`): it
-gives no label, and no stretch of a labelled recording may be guessed.
+stretches of its recording one line each, background too, and a stretch no row names is stored
+as background. A line that does not parse (a time that is no number, a stop before its start, a
+field too few, a probability above 1) cannot be left out, then: the seizure it may name would be
+stored as background. :class:`BadLines` keeps each such line's number and why while the file's
+other lines are read, and :meth:`BadLines.check` refuses the recording in one line naming the
+first and counting the rest. A file with no row at all is refused by :meth:`BadLines.refuse`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from eegprep.base.errors import SourceError
-from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted
 
 _LISTED = 5  # line numbers a warning lists; the rest counted
@@ -32,34 +30,34 @@ class BadLine(ValueError):
 
 @dataclass
 class BadLines:
-    """The lines of the label file ``path`` left out, in file order: ``(line, why)``."""
+    """The malformed lines of the label file ``path``, in file order: ``(line, why)``."""
 
     path: str
     found: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, bad: BadLine) -> None:
-        """Note ``bad`` as left out."""
+        """Note ``bad`` as malformed."""
         self.found.append((bad.line, bad.why))
 
-    def note(self, n_rows: int) -> list[str]:
-        """The one warning line naming the lines left out, ``n_rows`` rows read from the others
-        (none where every line parsed)."""
+    def check(self) -> None:
+        """Refuse the file when a line was malformed: its first such line, and how many more.
+
+        A TUH label file lists every stretch of its recording, and a stretch no row names is
+        stored as background; a row left out would store a seizure as background, so the
+        recording is refused (the file's other lines were all read, to count them)."""
         if not self.found:
-            return []
-        name = shown_path(os.path.basename(self.path))
+            return
         line, why = self.found[0]
-        rest = f"the other {counted(n_rows, 'row')} read"
-        if len(self.found) == 1:
-            return [f"{name}: line {line} left out: {why}; {rest}"]
-        numbers = [str(n) for n, _ in self.found]
-        if len(numbers) <= _LISTED:
-            listed = f"{', '.join(numbers[:-1])} and {numbers[-1]}"
-        else:
-            listed = f"{', '.join(numbers[:_LISTED])}, ..."
-        return [
-            f"{name}: {counted(len(self.found), 'malformed line')} left out (lines {listed}); "
-            f"line {line}: {why}; {rest}"
-        ]
+        more = ""
+        if len(self.found) > 1:
+            numbers = [str(n) for n, _ in self.found[1:]]
+            shown = ", ".join(numbers[:_LISTED]) + (", ..." if len(numbers) > _LISTED else "")
+            more = f" (and {counted(len(numbers), 'more malformed line')}: {shown})"
+        raise SourceError(
+            self.path,
+            f"line {line}: {why}{more}; not read without it (the stretch it names would be "
+            "stored as background): fix the line and ingest again",
+        )
 
     def refuse(self, no_rows: str) -> SourceError:
         """The refusal of a file that gave no row: its first bad line, else ``no_rows``."""

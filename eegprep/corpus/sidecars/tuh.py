@@ -82,23 +82,23 @@ def read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]]]:
     meta : dict of str to str
         The ``# key = value`` comments (``version``, ``bname``, ``duration``, ...).
     rows : list of [start s, stop s, label, channel]
-        One per well-formed data row, in file order; channel ``TERM`` as given. A malformed
-        row (a time that is no number, an empty label or channel, a stop before its start) is
-        left out (:func:`_read_tuh_csv` names it).
+        One per data row, in file order; channel ``TERM`` as given.
 
     Raises
     ------
     SourceError
-        Naming the file and its first malformed line when no row is well-formed, or the file
-        when it has no rows.
+        Naming the file and its first malformed line (a time that is no number, an empty label
+        or channel, a stop before its start; :meth:`.BadLines.check`), or the file when it has
+        no rows.
     """
-    meta, rows, _ = _read_tuh_csv(path)
+    meta, rows, bad = _read_tuh_csv(path)
+    bad.check()
     return meta, [row[:4] for row in rows]
 
 
 def _read_tuh_csv(path: str) -> tuple[dict[str, str], list[list[Any]], BadLines]:
     """:func:`read_tuh_csv`, each row followed by its line number (from 1), and the malformed
-    lines left out."""
+    lines (:meth:`.BadLines.check` refuses the file for them)."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
     bad = BadLines(path)
@@ -181,7 +181,7 @@ def _read_tse(path: str, term: str) -> tuple[dict[str, str], list[list[Any]], Ba
     stretch on its line, each with its probability: a ``.lbl`` converted to ``.tse`` gives
     ``seiz 0.8000 bckg 0.2000``; a row of one label may give none, as hand-made and converted
     files do, in any mix). The rows as :func:`_read_tuh_csv` gives them, line numbers included,
-    and the malformed lines left out."""
+    and the malformed lines (:meth:`.BadLines.check` refuses the file for them)."""
     meta: dict[str, str] = {}
     rows: list[list[Any]] = []
     bad = BadLines(path)
@@ -300,7 +300,7 @@ def _checks(path: str, meta: dict[str, str], header: Header, tolerance: float) -
 
 def _read_any(path: str, term: str) -> tuple[dict[str, str], list[list[Any]], BadLines]:
     """The rows of a csv_v1.0.0, tse_v1.0.0 or lbl_v1.0.0 file, by its suffix, and its
-    malformed lines, left out."""
+    malformed lines (:meth:`.BadLines.check` refuses the file for them)."""
     lower = path.lower()
     if lower.endswith(TSE_SUFFIXES):
         return _read_tse(path, term)
@@ -333,8 +333,9 @@ def tuh_csv(sidecars: list[str], header: Header, options: dict[str, Any]) -> Sid
     stored: dict[str, list[list[Any]]] = {}
     for path in sidecars:
         meta, rows, bad = _read_any(path, term)
+        bad.check()  # a malformed line refuses the recording: its stretch would be background
         stored[path] = []
-        result.problems += _checks(path, meta, header, tolerance) + bad.note(len(rows))
+        result.problems += _checks(path, meta, header, tolerance)
         strange: dict[str, list[str]] = {"labels": [], "channels": []}
         for start, stop, label, channel, line in rows:
             label = label.lower()  # TUH's vocabulary is lower case (seiz, bckg, fnsz, ...)

@@ -27,8 +27,9 @@ symbol given a probability above 0 is one row, on the montage channel's name (``
 label on channel ``-1`` (``all``: NEDC's tools write a ``.tse`` converted to ``.lbl`` so, with
 no ``montage`` line) is on the whole recording. The lines may come in any order; a line of
 another key (``number_of_levels``, ``level[0]``) says nothing the rows need and is passed over.
-A malformed ``label`` line is left out and named in the file's one warning
-(:mod:`.bad_lines`); a malformed ``montage`` or ``symbols`` line refuses the file.
+A malformed ``label`` line refuses the recording, as a malformed row of the other label files
+does (:mod:`.bad_lines`: its stretch would be stored as background), named after the file's
+other lines are read; a malformed ``montage`` or ``symbols`` line refuses the file at once.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def read_lbl(path: str, term: str = "TERM") -> tuple[dict[str, str], list[list[A
         order; channel the montage name of its index (``FP1-F7``), line its line number (from
         1).
     bad : BadLines
-        The malformed ``label`` lines left out: one that does not parse, or on a channel or
-        level the file does not define.
+        The malformed ``label`` lines, in line order: one that does not parse, or on a channel
+        or level the file does not define (:meth:`.BadLines.check` refuses the file for them).
 
     Raises
     ------
