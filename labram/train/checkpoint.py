@@ -360,6 +360,7 @@ def checkpoint_dict(
         "loader": run.dataset.plan.state(epoch, bie).to_dict(),
         "rng": rng_state(gen),
         "config": run.cfg.to_dict(),
+        "threads": torch.get_num_threads(),  # what its sums were split by (a resume keeps it)
         "extra": run.extra,
         "model_extra": extra_state,
     }

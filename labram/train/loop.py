@@ -50,7 +50,7 @@ from labram.train.checkpoint import (
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
 from labram.train.optimizer_state import load_optimizer_state
-from labram.train.rng import seed_everything, set_determinism, set_rng_state
+from labram.train.rng import resumed_threads, seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
 from labram.train.stop_ranks import GRADIENTS, NAMES_SAMPLES, OWN_LOSS, stop_line_of_ranks
@@ -121,6 +121,7 @@ def _restore(
             model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
         load_optimizer_state(opt, ck["optimizer"], model=model, source=str(path))
         set_rng_state(ck["rng"], gen)
+        _keep_threads(run, ck.get("threads"), path)
         if run.check_extra is not None:
             run.check_extra(ck.get("extra", {}))
         run.extra.update(ck.get("extra", {}))
@@ -137,6 +138,18 @@ def _restore(
         ) from exc
     log.info("resumed from %s at step %d (epoch %d)", shown_path(path), step, epoch)
     return step, state.epoch, state.batch_in_epoch, window, last
+
+
+def _keep_threads(run: Run, saved: object, path: Path) -> None:
+    """Compute with the intra-op thread count ``path`` was trained with (``saved``), where the
+    run's config pins none (:func:`~labram.train.rng.resumed_threads`), and say so."""
+    kept = resumed_threads(run.cfg, saved)
+    if kept is not None and run.dist.is_main:
+        log.info(
+            "%s was trained with %d intra-op CPU threads: the resume computes with them too, "
+            "bit for bit as the run it continues (--set threads=N pins a count)",
+            shown_path(path), kept,
+        )  # fmt: skip
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from eegprep.base.bounds import bound_of
 from labram.train.config import TrainConfig
 
 
@@ -48,6 +49,33 @@ def set_determinism(cfg: TrainConfig, device: torch.device | None = None) -> Non
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
+
+
+def resumed_threads(cfg: TrainConfig, saved: object) -> int | None:
+    """Pin the intra-op CPU threads of a run resumed from a checkpoint saved at ``saved``
+    threads (its ``threads`` entry, :func:`labram.train.checkpoint.checkpoint_dict`), so that
+    it computes as the run it continues did, bit for bit.
+
+    Without ``threads`` or ``deterministic`` in ``cfg`` the count is torch's default, the cores
+    of the process's CPU affinity: a resume under another affinity, in another container or on
+    another machine split every parallel reduction otherwise (docs/training.md,
+    "Reproducibility"). A count ``cfg`` pins is its own (a resume under another is refused),
+    and a checkpoint of an earlier version records none: both are left as they are.
+
+    Returns the count set, or None where nothing changed.
+    """
+    if cfg.threads is not None or cfg.deterministic:
+        return None
+    if (
+        isinstance(saved, bool)
+        or not isinstance(saved, int)
+        or not bound_of("threads").holds(saved)
+    ):
+        return None
+    if saved == torch.get_num_threads():
+        return None
+    torch.set_num_threads(saved)
+    return saved
 
 
 def _deterministic_cublas(device: torch.device | None) -> None:
