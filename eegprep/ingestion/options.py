@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eegprep.base.bounds import check_fields
+from eegprep.base.cores import usable_cores as n_cores
 from eegprep.base.errors import EegprepError, StoreError, StoreExistsError, UsageError
 from eegprep.base.files import as_text, enclosing_store
 from eegprep.base.limits import DEFAULT_MEMORY_BYTES
@@ -122,13 +123,6 @@ NUMBERS = (
 WORKERS_PER_CORE = 4
 """The most ``--workers`` per core this machine has: ingest is CPU-bound, so more processes
 than cores only compete for them (a few more help a store on a slow network)."""
-
-
-def n_cores() -> int:
-    """Cores this process may run on (its affinity where the system has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def check_config(cfg: IngestConfig) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from eegprep.base.bounds import bound_of
+from eegprep.base.cores import usable_cores
 from labram.train.config import TrainConfig
 
 
@@ -60,7 +61,9 @@ def resumed_threads(cfg: TrainConfig, saved: object) -> int | None:
     of the process's CPU affinity: a resume under another affinity, in another container or on
     another machine split every parallel reduction otherwise (docs/training.md,
     "Reproducibility"). A count ``cfg`` pins is its own (a resume under another is refused),
-    and a checkpoint of an earlier version records none: both are left as they are.
+    and a checkpoint of an earlier version records none: both are left as they are. So is a
+    count above the cores this process may use (:func:`usable_cores`): more threads than
+    cores would slow every step many times over for bits no other resume could give.
 
     Returns the count set, or None where nothing changed.
     """
@@ -70,6 +73,7 @@ def resumed_threads(cfg: TrainConfig, saved: object) -> int | None:
         isinstance(saved, bool)
         or not isinstance(saved, int)
         or not bound_of("threads").holds(saved)
+        or saved > usable_cores()
     ):
         return None
     if saved == torch.get_num_threads():

@@ -22,6 +22,7 @@ import torch
 
 from eegprep.base import strict_json
 from labram.stages.train_tokenizer import train_tokenizer
+from labram.train import rng
 from labram.train.checkpoint import load_checkpoint
 from labram.train.config import train_config
 from tests.labram.training_stores import write_pretrain_store
@@ -46,9 +47,10 @@ def _resumable_copy(run: Path, to: Path) -> Path:
 
 
 def test_a_resume_under_another_default_thread_count_continues_bit_for_bit(
-    tmp_path: Path, threads: None
+    tmp_path: Path, threads: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """~10 s: a 4-step tiny tokenizer at 2 threads, resumed at step 2 in a process at 1."""
+    monkeypatch.setattr(rng, "usable_cores", lambda: 2)  # (a machine of one core too)
     store = write_pretrain_store(tmp_path / "s.zarr", n_subjects=3, seconds=60)
     cfg = train_config("tokenizer", "tiny", batch_size=8, max_steps=4, ckpt_every=2)
     torch.set_num_threads(2)
@@ -65,3 +67,18 @@ def test_a_resume_under_another_default_thread_count_continues_bit_for_bit(
     )
     assert all(torch.equal(model[k], want_model[k]) for k in want_model)
     assert load_checkpoint(resumed / "last.pt")["threads"] == 2
+
+
+def test_a_resume_takes_no_more_threads_than_its_cores(
+    threads: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run trained at 64 threads resumed on a machine of 2 keeps the process's count: 64
+    threads on 2 cores would slow every step many times over. A count the config pins, or a
+    checkpoint of an earlier version (none recorded), is left alone too."""
+    monkeypatch.setattr(rng, "usable_cores", lambda: 2)
+    torch.set_num_threads(1)
+    cfg = train_config("tokenizer", "tiny")
+    assert rng.resumed_threads(cfg, 64) is None and torch.get_num_threads() == 1
+    assert rng.resumed_threads(cfg, None) is None and torch.get_num_threads() == 1
+    assert rng.resumed_threads(train_config("tokenizer", "tiny", threads=1), 2) is None
+    assert rng.resumed_threads(cfg, 2) == 2 and torch.get_num_threads() == 2
