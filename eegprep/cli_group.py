@@ -180,7 +180,35 @@ class OneLineErrors(click.Group):
             sys.exit(EXIT_USAGE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
-            raise_bug(ctx, exc)
+            known = self.known_error(exc)
+            if known is None:
+                raise_bug(ctx, exc)
+            _say_known(ctx, known)
+
+    def known_error(self, exc: Exception) -> EegprepError | None:
+        """What this group's commands know of ``exc``, a library's exception that is no bug
+        (a subclass's: labram's, a torchrun rank that ended): said in one line, this process's
+        own, then the command's hint of what its stop kept; ``None`` (here): a bug."""
+        return None
+
+
+def _say_known(ctx: click.Context, known: EegprepError) -> NoReturn:
+    """Say ``known`` (:meth:`OneLineErrors.known_error`), then what the command kept and what
+    to run (:data:`INTERRUPTED_HINTS`), and exit with status 2. A signal coming after it (the
+    SIGTERM torchrun sends the other ranks once one has ended) adds no second line."""
+    import signal
+
+    from eegprep.base.redact import redact
+
+    with contextlib.suppress(ValueError):  # (not the main thread: nothing to catch there)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if ctx.meta.get("verbose"):
+        say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
+    hint = INTERRUPTED_HINTS.get(ctx.invoked_subcommand or "", "")
+    say(f"error: {one_line(str(known))}{hint}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def raise_bug(ctx: click.Context, exc: BaseException) -> NoReturn:

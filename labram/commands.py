@@ -57,7 +57,17 @@ if TYPE_CHECKING:
     pass
 
 
-@click.group(cls=OneLineErrors)
+class _LabramErrors(OneLineErrors):
+    """eegprep's one-line errors, and the end of another torchrun rank said as such (a bug's
+    "internal error" before: gloo's "Connection closed by peer" as a ``RuntimeError``)."""
+
+    def known_error(self, exc: Exception) -> EegprepError | None:
+        from labram.train.distributed import lost_rank_error
+
+        return lost_rank_error(exc)
+
+
+@click.group(cls=_LabramErrors)
 @click.version_option(package_name="labram", prog_name="labram")
 @verbosity_options
 @click.pass_context

@@ -43,6 +43,7 @@ from labram.data.sampler import ResumeError
 from labram.data.windows import TRAIN_CONFIG_KEY
 from labram.train.config import TrainConfig
 from labram.train.leakage import KEY as SUBJECTS_KEY
+from labram.train.rank_rngs import KEY as RNG_RANKS
 from labram.train.rng import rng_state
 from labram.train.run import Run
 
@@ -342,8 +343,18 @@ def attach_subjects(path: str | Path, record: dict[str, Any] | None) -> None:
 
 
 def checkpoint_dict(
-    run: Run, model: nn.Module, opt: Any, step: int, epoch: int, bie: int, gen: torch.Generator
+    run: Run,
+    model: nn.Module,
+    opt: Any,
+    step: int,
+    epoch: int,
+    bie: int,
+    gen: torch.Generator,
+    rng_ranks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The training checkpoint of step ``step`` (epoch ``epoch``, ``bie`` batches into it);
+    ``rng_ranks``: every rank's generators under torchrun (:mod:`labram.train.rank_rngs`),
+    ``None`` in one process."""
     extra_state = {}
     quantizer = getattr(model, "quantizer", None)
     if quantizer is not None:  # not in the state dict, but revival depends on it
@@ -363,4 +374,5 @@ def checkpoint_dict(
         "threads": torch.get_num_threads(),  # what its sums were split by (a resume keeps it)
         "extra": run.extra,
         "model_extra": extra_state,
+        **({RNG_RANKS: rng_ranks} if rng_ranks is not None else {}),
     }

@@ -7,10 +7,14 @@ no process group is created. The backend is NCCL on CUDA and gloo on CPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
+from eegprep.base import strict_json
+from eegprep.base.errors import EegprepError
 from eegprep.base.ranks import torchrun_place
 from eegprep.base.wording import counted
 
@@ -91,6 +95,49 @@ def setup(device: str | None = None) -> DistInfo:
     return DistInfo(rank, local, world, dev)
 
 
+class RankLostError(EegprepError, RuntimeError):
+    """Another process of this torchrun run ended (killed, out of memory, its machine gone) or
+    stopped answering while this one waited for it in a collective (an all-reduce, a barrier,
+    DDP's gradients)."""
+
+
+PEER_ENDED = ("closed by peer", "reset by peer", "broken pipe", "remote process exited",
+              "communicator was aborted", "connection refused")  # fmt: skip
+"""What gloo's and NCCL's errors say when the process at the other end of a collective ended
+(its sockets closed by the system: seen within a second of a SIGKILL)."""
+
+TIMED_OUT = ("timed out", "timeout")
+"""What they say when it stopped answering for the process group's timeout (torch's default:
+30 min; a machine gone without closing its sockets)."""
+
+
+def lost_rank_error(exc: BaseException) -> RankLostError | None:
+    """``exc`` said as a rank lost, when it is a collective's failure for want of another
+    process of this torchrun run (:data:`PEER_ENDED`, :data:`TIMED_OUT`), naming that rank
+    when there are two; else ``None``. Reads the ranks from the environment (they outlive the
+    process group)."""
+    try:
+        rank, _, world = torchrun_place()
+    except EegprepError:
+        return None
+    text = " ".join(str(exc).split()).lower()
+    collective = isinstance(exc, dist.DistError) or "gloo" in text or "nccl" in text
+    if world <= 1 or not isinstance(exc, RuntimeError) or not collective:
+        return None
+    other = f"rank {1 - rank} of 2" if world == 2 else f"another of the {world} ranks"
+    if any(words in text for words in PEER_ENDED):
+        return RankLostError(
+            f"{other} of this torchrun run ended (its process was killed or died; torchrun's "
+            f"report names it) while rank {rank} waited for it"
+        )
+    if any(words in text for words in TIMED_OUT):
+        return RankLostError(
+            f"{other} of this torchrun run did not answer within the process group's timeout "
+            f"while rank {rank} waited for it (its process hangs, or its machine is gone)"
+        )
+    return None
+
+
 def is_main_process() -> bool:
     return not dist.is_initialized() or dist.get_rank() == 0
 
@@ -115,6 +162,26 @@ def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
         x = x.clone()
         dist.all_reduce(x)
     return x
+
+
+SPACE = 0x20
+"""The byte a rank's shorter JSON is padded with (JSON reads it as whitespace)."""
+
+
+def gather_json(doc: Any, device: torch.device) -> list[Any]:
+    """Every rank's ``doc`` (plain data: strict JSON in a byte tensor, gathered; nothing is
+    unpickled), in rank order; ``[doc]`` in one process. Collective: every rank calls it at the
+    same point. ``device``: the rank's (NCCL gathers CUDA tensors only)."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return [doc]
+    data = strict_json.dumps(doc).encode()
+    size = torch.tensor([len(data)], dtype=torch.int64, device=device)
+    dist.all_reduce(size, op=dist.ReduceOp.MAX)
+    buf = torch.full((int(size.item()),), SPACE, dtype=torch.uint8, device=device)
+    buf[: len(data)] = torch.from_numpy(np.frombuffer(data, np.uint8).copy()).to(device)
+    parts = [torch.empty_like(buf) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, buf)
+    return [strict_json.loads(p.cpu().numpy().tobytes().decode("utf-8")) for p in parts]
 
 
 def teardown() -> None:

@@ -50,6 +50,7 @@ from labram.train.checkpoint import (
 from labram.train.distributed import all_reduce_mean, barrier
 from labram.train.optim import lr_at, make_optimizer, schedule_steps
 from labram.train.optimizer_state import load_optimizer_state
+from labram.train.rank_rngs import own_rng_state, rng_of_ranks
 from labram.train.rng import resumed_threads, seed_everything, set_determinism, set_rng_state
 from labram.train.run import Run, StepFn, check_resumed_config
 from labram.train.runlog import RunLog
@@ -120,7 +121,7 @@ def _restore(
         if "steps_unused" in ck.get("model_extra", {}):
             model.quantizer.steps_unused.copy_(ck["model_extra"]["steps_unused"])  # type: ignore[union-attr,operator]
         load_optimizer_state(opt, ck["optimizer"], model=model, source=str(path))
-        set_rng_state(ck["rng"], gen)
+        set_rng_state(own_rng_state(ck, run.dist.rank, run.dist.world_size), gen)
         _keep_threads(run, ck.get("threads"), path)
         if run.check_extra is not None:
             run.check_extra(ck.get("extra", {}))
@@ -278,9 +279,10 @@ def _one_step(lp: _Loop, batch: dict[str, Any]) -> None:
     _log_step(run, at, batch, loss, metrics, lp.runlog, lr, lp.total)
     if at.step % cfg.ckpt_every == 0 and at.step < lp.total:
         _check_state(run, lp.model, lp.opt, at.step)  # (every rank: all stop together)
+        ranks = rng_of_ranks(lp.gen, dinfo.device)  # (every rank: each one's generators)
         if dinfo.is_main:
             state = checkpoint_dict(
-                run, lp.model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen
+                run, lp.model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen, ranks
             )
             atomic_save({**state, "log_window": at.interval}, lp.ckpt)
 
@@ -294,8 +296,11 @@ def _finish(lp: _Loop) -> dict[str, Any]:
         at.last.update(run.on_epoch_end(model, at.epoch, at.step) or {})  # inside an epoch
     # a resume of a stage whose last.pt is its final one trains nothing: saving it again made
     # previous.pt a copy of it, losing the checkpoint before (what a damaged last.pt falls to)
+    ranks = rng_of_ranks(lp.gen, run.dist.device) if lp.restored != at.step else None
     if run.dist.is_main and lp.restored != at.step:
-        state = checkpoint_dict(run, model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen)
+        state = checkpoint_dict(
+            run, model, lp.opt, at.step, at.epoch, at.batch_in_epoch, lp.gen, ranks
+        )
         atomic_save({**state, "last_metrics": at.last}, lp.ckpt)  # (what a resume reports)
     barrier()  # every rank returns with the final checkpoint on disk
     plot = lp.runlog.close(run.run_dir / "curves.png")

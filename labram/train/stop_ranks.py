@@ -14,14 +14,9 @@ are not finite alike.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
-import torch.distributed as dist
 
-from eegprep.base import strict_json
-
-SPACE = 0x20
-"""The byte a rank's shorter JSON is padded with (JSON reads it as whitespace)."""
+from labram.train.distributed import gather_json
 
 NAMES_SAMPLES, OWN_LOSS, GRADIENTS = 2, 1, 0
 """How much a rank's line says (the higher, the more): it names the samples of its batch, its
@@ -33,16 +28,7 @@ def stop_line_of_ranks(rank_line: tuple[int, str], device: torch.device) -> str:
     rank's: ``rank_line``), the first rank's that says most; this rank's own line in one
     process. Collective: every rank calls it at the same step. ``device``: the rank's (NCCL
     gathers CUDA tensors only)."""
-    if not dist.is_initialized() or dist.get_world_size() == 1:
-        return rank_line[1]
-    data = strict_json.dumps([int(rank_line[0]), str(rank_line[1])]).encode()
-    size = torch.tensor([len(data)], dtype=torch.int64, device=device)
-    dist.all_reduce(size, op=dist.ReduceOp.MAX)
-    buf = torch.full((int(size.item()),), SPACE, dtype=torch.uint8, device=device)
-    buf[: len(data)] = torch.from_numpy(np.frombuffer(data, np.uint8).copy()).to(device)
-    parts = [torch.empty_like(buf) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, buf)
-    said = [strict_json.loads(p.cpu().numpy().tobytes().decode("utf-8")) for p in parts]
+    said = gather_json([int(rank_line[0]), str(rank_line[1])], device)
     most = max(int(level) for level, _ in said)
     return next(str(line) for level, line in said if int(level) == most)
 
