@@ -52,9 +52,18 @@ def _finetune(inputs: dict[str, Path], out: Path) -> list[str]:
             "--batch-size", "2", "--out", str(out)]  # fmt: skip
 
 
-COMMANDS = {"pretrain": (_pretrain, "mem"), "finetune": (_finetune, "seed0")}
-"""Each command's arguments and the folder of the stage the tests hold a rank in (the stage
-of the same name as the command: ``cfg.stage``)."""
+def _tokenizer(inputs: dict[str, Path], out: Path) -> list[str]:
+    return ["-q", "tokenizer", "--store", str(inputs["pre"]), "--max-steps", "6",
+            "--ckpt-every", "2", *TRAIN, "--out", str(out)]  # fmt: skip
+
+
+COMMANDS = {
+    "pretrain": (_pretrain, "mem", "model.pt"),
+    "finetune": (_finetune, "seed0", "metrics.json"),
+    "tokenizer": (_tokenizer, ".", "tokenizer.pt"),
+}
+"""Each command's arguments, the folder of the stage the tests hold a rank in (the stage of
+the same name as the command: ``cfg.stage``) and a file it writes once that stage is done."""
 
 
 def _errors(stderr: str) -> list[str]:
@@ -170,7 +179,7 @@ def uninterrupted(
     inputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
     done = {}
-    for command, (args, stage) in COMMANDS.items():
+    for command, (args, stage, _) in COMMANDS.items():
         root = tmp_path_factory.mktemp("ref")
         ran = run_two(inputs["runner"], args(inputs, root / "run"), root)
         assert ran.returncode == 0, ran.stderr[-3000:]
@@ -181,7 +190,7 @@ def uninterrupted(
 def _resumed(inputs: dict[str, Path], command: str, cwd: Path, want: Path) -> None:
     """The same command with ``--resume``: it completes on the uninterrupted run's weights and
     leaves no temporary file."""
-    args, stage = COMMANDS[command]
+    args, stage, _ = COMMANDS[command]
     out = cwd / "run"
     res = run_two(inputs["runner"], [*args(inputs, out), "--resume"], cwd)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -195,6 +204,7 @@ CASES = {
     "rank 0 killed writing a checkpoint": ("pretrain", "save", 0, 0, 4),
     "rank 1 killed while rank 0 writes": ("pretrain", "save", 0, 1, 4),
     "finetune: rank 1 killed mid-step": ("finetune", "step", 1, 1, 3),
+    "tokenizer: rank 0 killed writing a checkpoint": ("tokenizer", "save", 0, 0, 4),
 }
 """Each case: the command, where a rank is held (:mod:`tests.labram.rank_kills`), the held
 rank, the rank killed, the step (always past the checkpoint of step 2, before that of 4)."""
@@ -206,7 +216,7 @@ def test_a_killed_rank_ends_the_run_and_a_resume_gives_the_uninterrupted_weights
     inputs: dict[str, Path], uninterrupted: dict[str, Path], tmp_path: Path, case: str
 ) -> None:
     command, at, held, killed, step = CASES[case]
-    args, stage = COMMANDS[command]
+    args, stage, done = COMMANDS[command]
     out = tmp_path / "run"
     launcher, pid = start_held(inputs["runner"], args(inputs, out), tmp_path, rank=held, at=at,
                                stage=command, step=step)  # fmt: skip
@@ -220,7 +230,7 @@ def test_a_killed_rank_ends_the_run_and_a_resume_gives_the_uninterrupted_weights
     if "waited" in said[0]:
         assert said[0].startswith(f"error: rank {killed} of 2"), said
     assert _weights(out / stage / "last.pt")[0] == 2  # the last complete checkpoint
-    assert not (out / stage / "model.pt").exists()  # nothing claims the stage done
+    assert not (out / stage / done).exists()  # nothing claims the stage done
     _resumed(inputs, command, tmp_path, uninterrupted[command])
 
 
