@@ -43,6 +43,16 @@ from eegprep.base.write_errors import reason
 from eegprep.store import index_fields
 from eegprep.store.fs import MAX_DOCUMENT_BYTES, Location
 from eegprep.store.index_fields import Entry, IndexFields
+from eegprep.store.index_head import (
+    HEAD,
+    INDEX_FOLDER,
+    Head,
+    head_document,
+    head_problems,
+    listing,
+    read_head,
+    write_head,
+)
 from eegprep.store.record import RecordingRecord
 
 Row = RecordingRecord | dict[str, Any]
@@ -51,7 +61,7 @@ Row = RecordingRecord | dict[str, Any]
 
 _FIELDS = msgspec.json.Decoder(IndexFields)
 
-INDEX_DIR = ("_eegprep", "index")
+INDEX_DIR = INDEX_FOLDER
 _BASE_MARK = {"_base": True}
 _BASE_LINE = b'{"_base": true}'  # the first line of a base segment, as json.dumps writes it
 COMPACT_AFTER = 64  # segments beyond the base before a commit compacts
@@ -343,9 +353,12 @@ def _read(
     key: Callable[[Any], tuple[str, Any]],
     base: Callable[[bytes, str], list[Any] | None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
+    """:func:`_read_once`, again when a compaction removed a segment or changed the index's
+    head meanwhile."""
     for _attempt in range(5):
+        head = read_head(loc)[0]  # (before the listing: a commit's segment is then listed)
         try:
-            return _read_once(loc, parse, key, base)
+            records, problems = _read_once(loc, parse, key, base, head)
         except FileNotFoundError:  # a compaction removed a segment while we read
             continue
         except StoreAccessError:  # (the file system's refusal, not damage: its own line)
@@ -356,7 +369,9 @@ def _read(
                 f"{where}: the index cannot be read ({reason(exc)}): remove or replace "
                 "that file (`eegprep validate` lists the damage)"
             ) from None
-    return _read_once(loc, parse, key, base)
+        if not problems or head is None or read_head(loc)[0] == head:
+            return records, problems  # (a head changed meanwhile: a commit or a compaction)
+    return _read_once(loc, parse, key, base, read_head(loc)[0])
 
 
 def _read_once(
@@ -364,15 +379,18 @@ def _read_once(
     parse: Callable[[bytes, str], tuple[bool, list[Any], list[str]]],
     key: Callable[[Any], tuple[str, Any]],
     base: Callable[[bytes, str], list[Any] | None] | None = None,
+    head: Head | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The live records of the segments, parsed by ``parse``; ``key``: a record's id and
     whether it is a deletion mark; ``base``, when given, the base segment's records without
-    parsing it, or ``None`` (it is then parsed)."""
+    parsing it, or ``None`` (it is then parsed); ``head``: the index's head, read before the
+    segments were listed (:mod:`eegprep.store.index_head`), or ``None``."""
     names = _segments(loc)
     start, blobs = _newest_base(loc, names)  # everything before it is superseded
     records: dict[str, Any] = {}
     problems: list[str] = _lost_start(names, blobs) + _lost_later(names[start:])
     ordered = True  # a base alone is written sorted: no need to sort it again
+    last: list[Any] = []  # the rows of the segment the head names, when read here
     for name in names[start:]:
         blob = blobs.get(name) or _segment_bytes(loc, name)
         if not blob:  # eegprep writes no segment without a line: cut short (a crash, a copy)
@@ -388,15 +406,37 @@ def _read_once(
             if is_base and name == names[start]:
                 problems += _cut_base(loc, name, blob)
         ordered = ordered and name == names[start] and is_base
+        last = rows if head is not None and name == head.segment else last
         for row in rows:
             rid, deleted = key(row)
             if deleted:
                 records.pop(rid, None)
             else:
                 records[rid] = row
+
+    def blob_of(name: str) -> bytes:
+        return blobs.get(name) or _segment_bytes(loc, name)
+
+    problems += head_problems(
+        head,
+        names,
+        blob_of,
+        lambda name: [_listing(r) for r in (last or parse(blob_of(name), name)[1])],
+        problems,
+    )
     if ordered and all(a < b for a, b in zip(records, list(records)[1:])):
         return records, problems
     return dict(sorted(records.items())), problems
+
+
+def _listing(row: Row | Entry) -> str:
+    """What an index row lists (:func:`~eegprep.store.index_head.listing`): a record or a
+    JSON object as written or parsed, or an :data:`Entry` as read."""
+    if isinstance(row, RecordingRecord):
+        return listing(row.id, False)
+    if isinstance(row, tuple):
+        return listing(row[0].id, row[0].deleted)
+    return listing(row["id"], row.get("deleted"))
 
 
 def _cut_base(loc: Location, name: str, blob: bytes) -> list[str]:
@@ -499,7 +539,12 @@ def append(loc: Location, rows: Sequence[Row]) -> None:
     if not rows:
         return
     names = _segments(loc)
-    loc.write_bytes(_dump(rows, base=False), *INDEX_DIR, f"{_next_seq(names):010d}.jsonl")
+    name, blob = f"{_next_seq(names):010d}.jsonl", _dump(rows, base=False)
+    loc.write_bytes(blob, *INDEX_DIR, name)
+    # the head after the segment it names: a kill or a failure (a full disk) between the two
+    # leaves it naming the one before, which is sound; the commit has listed its rows
+    with contextlib.suppress(OSError):
+        write_head(loc, name, blob, [_listing(r) for r in rows])
     if len(names) + 1 > COMPACT_AFTER:
         # the rows are listed now: a compaction that fails (a full disk) leaves the segments,
         # all readable, and must not read as the segment unwritten (the commit would undo it)
@@ -519,6 +564,7 @@ def compact(loc: Location) -> None:
         # between compaction's renames is rewritten: the canonical name is part of the bytes)
         blob = _segment_bytes(loc, names[0])
         if blob.startswith(_BASE_LINE) and _fields_current(loc, names[0], blob, rows):
+            _name_base(loc, blob, [_listing(r) for r in rows])
             return
     newest = f"{_next_seq(names):010d}.jsonl"
     base = _dump(rows, base=True)
@@ -526,6 +572,8 @@ def compact(loc: Location) -> None:
     loc.write_bytes(base, *INDEX_DIR, newest)
     if fields is not None:  # written before the base is renamed: never a base without it
         loc.write_bytes(fields, *INDEX_DIR, index_fields.fields_name(newest))
+    listed = [_listing(r) for r in rows]
+    write_head(loc, newest, base, listed)  # before the segments it supersedes are deleted
     for name in names:
         loc.remove(*INDEX_DIR, name)
     for name in loc.list(*INDEX_DIR):  # older fields files (and one for a base just removed)
@@ -541,6 +589,23 @@ def compact(loc: Location) -> None:
             (*INDEX_DIR, index_fields.fields_name(BASE_NAME)),
         )
     loc.rename((*INDEX_DIR, newest), (*INDEX_DIR, BASE_NAME))
+    write_head(loc, BASE_NAME, base, listed)  # (killed before: the head names these bytes)
+
+
+def _name_base(loc: Location, blob: bytes, listed: list[str]) -> None:
+    """Write the head for the lone base ``blob`` (listing ``listed``) unless it names it
+    already: a store written before the head gains one, and a damaged one is written again."""
+    want = head_document(BASE_NAME, blob, listed)
+    try:
+        if loc.read_bytes(*HEAD) == want:
+            return
+    except FileNotFoundError:
+        pass
+    except StoreAccessError:
+        raise
+    except (OSError, ValueError):  # (a folder there, a document too large: written anew)
+        pass
+    loc.write_bytes(want, *HEAD)
 
 
 def fields_file_problem(loc: Location) -> str | None:

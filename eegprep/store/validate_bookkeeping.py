@@ -26,6 +26,7 @@ from eegprep.store.fs import Location
 from eegprep.store.group_attrs import holds_no_record
 from eegprep.store.group_path import CORPUS_FOLDER, foreign_folder, groups_on_disk
 from eegprep.store.index import INDEX_DIR, fields_file_problem, read_index_checked
+from eegprep.store.index_head import read_head
 from eegprep.store.lock_file import ingest_running
 from eegprep.store.retired_list import RECORD, RETIRED
 from eegprep.store.validate_recording import MAX_LINES
@@ -49,8 +50,9 @@ def no_record_notes(groups: list[str], *, retired: bool) -> list[str]:
 
 
 def index_records(loc: Location, problems: list[str]) -> dict[str, dict[str, Any]]:
-    """The index's records by id: each damaged line, and a stale or damaged fields file, a
-    line in ``problems``; none when the index cannot be read (a line too)."""
+    """The index's records by id: each damaged line, a stale or damaged fields file, the
+    segment the index's head names lost (:mod:`eegprep.store.index_head`) and a damaged head,
+    a line in ``problems``; none when the index cannot be read (a line too)."""
     try:
         records, damaged = read_index_checked(loc)
     except Exception as exc:
@@ -63,6 +65,12 @@ def index_records(loc: Location, problems: list[str]) -> dict[str, dict[str, Any
         stale = f"{'/'.join(INDEX_DIR)}: fields file unreadable ({described(exc)})"
     if stale:
         problems.append(stale)
+    damaged_head = read_head(loc)[1]
+    if damaged_head:
+        problems.append(
+            f"{damaged_head}: the index's last segment is not checked against it; the next "
+            "ingest writes it again"
+        )
     return records
 
 

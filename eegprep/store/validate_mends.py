@@ -4,7 +4,8 @@ recipe its recordings state (:mod:`eegprep.store.root_repair`), a group document
 no recording written again and a damaged ingest report set aside
 (:mod:`eegprep.store.group_repair`: not where a folder, FIFO or link is in its place), an index
 segment emptied or lost, or a line of one that is no JSON (the ingest lists the recordings they
-listed again from their complete groups), and a stale fields file (written again). Each is
+listed again from their complete groups), the index's last segment lost (the same), a damaged
+index head and a stale fields file (written again). Each is
 checked by a test that damages a store, runs ``validate``, ``--repair``, and ``validate`` again
 (``tests/safety/test_validate_mends.py``).
 """
@@ -17,6 +18,7 @@ from typing import Any
 from eegprep.store.fs import Location
 from eegprep.store.group_repair import no_file
 from eegprep.store.index import INDEX_DIR
+from eegprep.store.index_head import HEAD
 from eegprep.store.root_repair import root_mendable
 from eegprep.store.validate_bookkeeping import group_documents
 
@@ -26,11 +28,13 @@ MENDS = " (`eegprep ingest ... --repair` mends this)"
 _INDEX_MENDED = re.compile(
     re.escape("/".join(INDEX_DIR))
     + r"/[0-9]{10}\.(jsonl(: empty |( to [0-9]{10}\.jsonl)? missing: "
-    + r"| line [0-9]+: not valid JSON )|fields: does not match )"
+    + r"|: not the segment the last commit wrote | line [0-9]+: not valid JSON )"
+    + r"|fields: does not match )"
 )
-"""An index segment emptied, or missing (between others, or the base before them), a line of
-one that is no JSON (its recording listed again from its group), a fields file that does not
-match its base (the ingest's compaction writes it again)."""
+"""An index segment emptied, or missing (between others, the base before them, or the last
+one, which the index's head names), or cut short or replaced (:mod:`eegprep.store.index_head`),
+a line of one that is no JSON (its recording listed again from its group), a fields file that
+does not match its base (the ingest's compaction writes it again)."""
 
 _REPORT = re.compile(r"(_eegprep/reports/[^ /]+): damaged ingest report ")
 """A damaged ingest report, which ``--repair`` sets aside (not a folder or FIFO there)."""
@@ -51,6 +55,7 @@ def with_mends(loc: Location, problems: list[str], records: dict[str, dict[str, 
         if (root and p.startswith("zarr.json: damaged"))
         or p.startswith(docs)
         or _INDEX_MENDED.match(p)
+        or (p.startswith(f"{'/'.join(HEAD)}: damaged ") and no_file(loc, HEAD) is None)
         or _report_set_aside(loc, p)
         else p
         for p in problems

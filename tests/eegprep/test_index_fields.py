@@ -15,6 +15,7 @@ from eegprep.store import index
 from eegprep.store.fs import Location
 from eegprep.store.index import INDEX_DIR, append, compact, read_entries
 from eegprep.store.index_fields import BaseLine, fields_name, is_plain
+from eegprep.store.index_head import HEAD
 from eegprep.store.reader import open_store
 from eegprep.store.validate import validate
 from eegprep.store.writer import StoreWriter
@@ -160,7 +161,7 @@ def test_a_base_with_a_record_that_is_not_plain_gets_no_fields_file(tmp_path: Pa
     assert not is_plain({**rows[0], "channels": ["CZ", 1]})
     append(loc, rows)
     compact(loc)
-    assert loc.list(*INDEX_DIR) == [BASE]
+    assert loc.list(*INDEX_DIR) == [BASE, HEAD[-1]]
     stamp = os.stat(loc.path(*INDEX_DIR, BASE)).st_ino
     compact(loc)  # nothing to do: the base is not rewritten
     assert os.stat(loc.path(*INDEX_DIR, BASE)).st_ino == stamp
@@ -209,11 +210,16 @@ def test_a_base_cut_at_a_lines_end_is_damage_not_a_shorter_index(tmp_path: Path)
     assert BASE in problem and "the 30 after line 11 are lost" in problem
     compact(loc)  # the next ingest lists what is left (and ingests the lost sources again)
     assert _index_problems(loc) == [] and len(read_entries(loc)) == 10
-    # a base of other bytes is no cut, whatever its length: reported as before, not refused
+    # a base of other bytes is no cut, whatever its length, to its fields file; the index's
+    # head, which names the 40 records the last commit listed, refuses it (an older copy, say:
+    # tests/safety/test_last_segment.py); without a head (written before it) it is read as before
     loc2 = _store(tmp_path / "b")
     base2 = Path(loc2.path(*INDEX_DIR, BASE))
     lines2 = base2.read_bytes().splitlines(keepends=True)
     base2.write_bytes(b"".join([lines2[0], *lines2[2:12]]))  # another set of records
+    with pytest.raises(StoreFormatError, match=r"last commit wrote \(it lists 10 records; "):
+        read_entries(loc2)
+    Path(loc2.path(*HEAD)).unlink()
     assert len(read_entries(loc2)) == 10
 
 

@@ -230,7 +230,7 @@ def test_index_appends_and_compacts(tmp_path: Path) -> None:
     segments = loc.list("_eegprep", "index")
     assert len(segments) < COMPACT_AFTER  # compaction kept the count bounded
     compact(loc)
-    assert len(loc.list("_eegprep", "index")) == 1
+    assert loc.list("_eegprep", "index") == ["0000000001.jsonl", "head.json"]  # (and its head)
     assert read_index(loc) == idx
     assert list(read_index(loc)) == sorted(idx)
 

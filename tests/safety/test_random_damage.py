@@ -41,6 +41,8 @@ NOT_DAMAGE = {
     "is read as before and gains one at its next ingest",
     "_eegprep/reports/": "ingest reports are a log: nothing lists them",
     "/seen.json": "a cache: without it the next ingest compares files by content",
+    "/index/head.json": "the index's head names the last commit's segment: a store without one "
+    "(written before it) is read as before and gains one at its next ingest",
 }
 """Objects whose deletion is no damage (each may be missing in a sound store), by a part of
 their path, and why."""
@@ -67,7 +69,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setattr("eegprep.store.writer.compact", lambda loc: None)
         ingest_folder(src, out)
     assert sorted(p.name for p in (out / "_eegprep" / "index").iterdir()) == [
-        "0000000001.fields", "0000000001.jsonl", "0000000002.jsonl"
+        "0000000001.fields", "0000000001.jsonl", "0000000002.jsonl", "head.json"
     ]  # fmt: skip
     return root
 
@@ -163,7 +165,7 @@ def _sweep(root: Path, flips: int, seed: int) -> int:
     kinds = {p.relative_to(out).as_posix().split("/")[-1] for p in objects}
     assert {"c.0.0", "c.0", "zarr.json", "record.json", "removed.json", "retired.json",
             "seen.json", "0000000001.jsonl", "0000000002.jsonl", "0000000001.fields",
-            } <= kinds  # fmt: skip
+            "head.json"} <= kinds  # fmt: skip
     done = 0
     for path in objects:
         rel = path.relative_to(out).as_posix()

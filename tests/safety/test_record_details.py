@@ -49,6 +49,8 @@ def _edited(base: Path, tmp_path: Path, **values: Any) -> Path:
     url = tmp_path / "s.zarr"
     shutil.copytree(base, url)
     _edit_record(url, **values)
+    if "id" in values:  # what the index lists, edited: another program's index, which has no
+        (url / "_eegprep" / "index" / "head.json").unlink()  # head (it names the ids listed)
     return url
 
 
