@@ -143,8 +143,8 @@ def unlisted_groups(
             continue
         problems.append(
             f"{group}: recording group on disk that the index does not list (an ingest stopped "
-            "mid-commit, or its index line damaged: the next ingest lists it again from the "
-            "group, or retires it)"
+            "mid-commit, or its index line damaged or its segment lost: the next ingest lists "
+            "it again from the group, or retires it)"
         )
     if len(unlisted) > MAX_LINES:
         problems.append(f"recordings: {len(unlisted) - MAX_LINES} more unlisted groups")
