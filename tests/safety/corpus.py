@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from eegprep import open_store
 from eegprep.ingestion.driver import IngestConfig, IngestReport, ingest
@@ -44,6 +45,24 @@ def built_store(root: Path, recordings: int = 2) -> Path:
     for i in range(recordings):
         write_edf(root / "src", f"r{i}.edf", seed=i)
     ingest_folder(root / "src", root / "s.zarr")
+    return root
+
+
+def segmented_store(root: Path, last: int = 1) -> Path:
+    """``root``/s.zarr of three index segments, none compacted: the base lists ``r0`` and
+    ``r1``, segment 2 ``r0``'s second version (seed 7), segment 3 the ``last`` recordings
+    ``r2``, ... (seeds 2, ...); returns ``root``."""
+    src, out = root / "src", root / "s.zarr"
+    built_store(root)
+    with pytest.MonkeyPatch.context() as mp:  # later segments, not compacted
+        mp.setattr("eegprep.store.writer.compact", lambda loc: None)
+        write_edf(src, "r0.edf", seed=7)
+        ingest_folder(src, out)
+        for i in range(2, 2 + last):
+            write_edf(src, f"r{i}.edf", seed=i)
+        ingest_folder(src, out)
+    names = sorted(p.name for p in (out / "_eegprep" / "index").glob("*.jsonl"))
+    assert names == [f"{n:010d}.jsonl" for n in (1, 2, 3)], names
     return root
 
 

@@ -25,7 +25,7 @@ from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
 from eegprep.store.validate_mends import MENDS
 from labram.data.windows import open_stores
-from tests.safety.corpus import files_under, ingest_folder, write_edf
+from tests.safety.corpus import files_under, ingest_folder, segmented_store, write_edf
 from tests.safety.killing import KILLED, run_killed
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
@@ -39,21 +39,8 @@ BASE, SEG2, SEG3 = "0000000001.jsonl", "0000000002.jsonl", "0000000003.jsonl"
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store whose base lists r0 and r1; segment 2 lists r0's second version, segment 3
     (the last) lists r2 and r3."""
-    root = tmp_path_factory.mktemp("last")
-    src, out = root / "src", root / "s.zarr"
-    for i in range(2):
-        write_edf(src, f"r{i}.edf", seed=i)
-    ingest_folder(src, out)
-    with pytest.MonkeyPatch.context() as mp:  # later segments, not compacted
-        mp.setattr("eegprep.store.writer.compact", lambda loc: None)
-        write_edf(src, "r0.edf", seed=7)
-        ingest_folder(src, out)
-        write_edf(src, "r2.edf", seed=2)
-        write_edf(src, "r3.edf", seed=3)
-        ingest_folder(src, out)
-    names = sorted(p.name for p in (out / INDEX).glob("*.jsonl"))
-    assert names == [BASE, SEG2, SEG3]
-    assert len((out / INDEX / SEG3).read_bytes().splitlines()) == 2
+    root = segmented_store(tmp_path_factory.mktemp("last"), last=2)
+    assert len((root / "s.zarr" / INDEX / SEG3).read_bytes().splitlines()) == 2
     return root
 
 

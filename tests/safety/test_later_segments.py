@@ -24,7 +24,7 @@ from cli import eegprep_cli
 from eegprep import open_store
 from eegprep.base.errors import StoreFormatError
 from labram.data.windows import open_stores
-from tests.safety.corpus import files_under, ingest_folder, write_edf
+from tests.safety.corpus import files_under, ingest_folder, segmented_store
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # numcodecs' zarr3 codecs
 
@@ -34,20 +34,7 @@ SEG2, SEG3 = "0000000002.jsonl", "0000000003.jsonl"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store whose base lists r0 and r1; segment 2 lists r0's second version, 3 lists r2."""
-    root = tmp_path_factory.mktemp("later")
-    src, out = root / "src", root / "s.zarr"
-    for i in range(2):
-        write_edf(src, f"r{i}.edf", seed=i)
-    ingest_folder(src, out)
-    with pytest.MonkeyPatch.context() as mp:  # later segments, not compacted
-        mp.setattr("eegprep.store.writer.compact", lambda loc: None)
-        write_edf(src, "r0.edf", seed=7)
-        ingest_folder(src, out)
-        write_edf(src, "r2.edf", seed=2)
-        ingest_folder(src, out)
-    names = sorted(p.name for p in (out / "_eegprep" / "index").glob("*.jsonl"))
-    assert names == ["0000000001.jsonl", SEG2, SEG3]
-    return root
+    return segmented_store(tmp_path_factory.mktemp("later"))
 
 
 def _copy(built: Path, tmp_path: Path, seg: str, how: str) -> Path:
