@@ -24,6 +24,7 @@ from eegprep.base.regular_files import NOTHING_TO_READ, open_regular, regular_pa
 from eegprep.base.shown_text import quoted_path
 from eegprep.base.text import editor_lines
 from eegprep.base.wording import counted
+from eegprep.readers.read_once import once
 
 BRAINVISION_HEADERS = (".vhdr", ".ahdr")
 """The suffixes (lower case) of a BrainVision header: ``.vhdr``, and ``.ahdr``, BrainVision
@@ -497,18 +498,33 @@ def vhdr_text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _vhdr_entries(path: str) -> list[tuple[str, str]]:
+VHDR_READ_BYTES = 2**20 + 1
+"""Most bytes of a BrainVision header :func:`vhdr_bytes` reads: one more than the largest
+header read (:data:`~eegprep.readers.vhdr.VHDR_MAX_BYTES`), so that a longer file is seen to
+be longer."""
+
+
+@once
+def vhdr_bytes(path: str) -> bytes:
+    """The first :data:`VHDR_READ_BYTES` bytes of the BrainVision header ``path``, read
+    once per read of its recording (:mod:`~eegprep.readers.read_once`) for every parse of
+    it."""
+    with open_regular(path, buffering=-1) as fh:
+        return fh.read(VHDR_READ_BYTES)
+
+
+@once
+def _vhdr_entries(path: str) -> tuple[tuple[str, str], ...]:
     """``(key, name as written)`` of each ``DataFile=`` / ``MarkerFile=`` line (key lower-case)."""
     try:
-        with open_regular(path, buffering=-1) as fh:
-            text = vhdr_text(brainvision_bytes(fh.read(1 << 16)))
+        text = vhdr_text(brainvision_bytes(vhdr_bytes(path)[: 1 << 16]))
     except OSError:
-        return []
-    return [
+        return ()
+    return tuple(
         (hit.group(1).lower(), hit.group(2))
         for hit in map(_VHDR_KEY.match, editor_lines(text))
         if hit
-    ]
+    )
 
 
 _SPLIT = re.compile(r"_split-\d+_")

@@ -67,6 +67,7 @@ from eegprep.readers.edf_records import (
     read_annotation_records,
     read_signals,
 )
+from eegprep.readers.read_once import once
 
 _OPTIONS = ("default_unit",)
 
@@ -217,6 +218,7 @@ class EdfReader(Reader):
             raise SourceError(header.path, problem) from exc
 
 
+@once
 def read_raw_header(path: str) -> bytes:
     """Fail early, with a clear message, on files that are not EDF/BDF at all.
 

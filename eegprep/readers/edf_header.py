@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from eegprep.base.errors import SourceError
 from eegprep.base.wording import counted
 from eegprep.readers.edf_records import ANNOTATION_LABELS, header_int, header_text
+from eegprep.readers.read_once import once
 from eegprep.readers.rounded_rate import rate_of_period, rounded_note
 
 _MAIN = (("version", 8), ("patient", 80), ("recording", 80), ("startdate", 8),
@@ -145,6 +146,7 @@ def check_data_signals(path: str, head: bytes) -> None:
         raise SourceError(path, no_samples_problem([label for label, _ in data]))
 
 
+@once
 def parse_edf_fields(path: str, head: bytes) -> EdfFields:
     """The fields of a raw header (main and signal headers, as :func:`~eegprep.readers.edf.
     read_raw_header` returns it).

@@ -141,6 +141,7 @@ from eegprep.readers.mne_units import (
     eeglab_unit,
     fif_unit,
 )
+from eegprep.readers.read_once import one_read
 from eegprep.readers.set_events import unread_events
 from eegprep.readers.vhdr import read_vhdr, written_units
 from eegprep.readers.vhdr_text import clear_cache as text_cache_clear
@@ -209,12 +210,13 @@ class MneReader(Reader):
             return EdfReader.read_header(path, part=part, **own)
         default_unit = str(own.get("default_unit", DEFAULT_UNIT))
         options = _check_options(path, options)
-        if PurePath(path).suffix.lower() == ".gdf" and mixed_sizes(path):  # MNE cannot open it
-            return gdf_own_header(path, options, part, default_unit, cls.name)
-        try:
-            return cls._open_described(path, options, part, default_unit)
-        finally:
-            forget_parsed()  # (the marker file parsed once for this header: not kept)
+        with one_read():  # (each header file parsed once for every check: read_once.py)
+            if PurePath(path).suffix.lower() == ".gdf" and mixed_sizes(path):  # MNE cannot
+                return gdf_own_header(path, options, part, default_unit, cls.name)
+            try:
+                return cls._open_described(path, options, part, default_unit)
+            finally:
+                forget_parsed()  # (the marker file parsed once for this header: not kept)
 
     @classmethod
     def _open_described(
@@ -386,8 +388,10 @@ def _check_options(path: str, options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _raw(path: str, options: tuple[tuple[str, Any], ...]) -> BaseRaw:
-    """The opened Raw for ``path``, from this process's cache when the file is unchanged."""
-    return _raw_and_notes(path, options)[0]
+    """The opened Raw for ``path``, from this process's cache when the file is unchanged (its
+    header files parsed once if it is opened: :mod:`eegprep.readers.read_once`)."""
+    with one_read():
+        return _raw_and_notes(path, options)[0]
 
 
 def _raw_and_notes(

@@ -38,14 +38,17 @@ from eegprep.base.wording import counted
 from eegprep.readers.base import unit_to_uv
 from eegprep.readers.companions import (
     BRAINVISION_HEADERS,
+    VHDR_READ_BYTES,
     Companion,
     brainvision_bytes,
     eight_bit,
     lone_return,
     missing_data_problem,
+    vhdr_bytes,
     vhdr_companions,
     wide_codepage_problem,
 )
+from eegprep.readers.read_once import once
 from eegprep.readers.vhdr_comment import unread_tables, without_comment
 from eegprep.readers.vhdr_text import TextLayout
 from eegprep.readers.vmrk import mne_copy
@@ -128,8 +131,10 @@ def _header_lines(path: str) -> _HeaderLines:
     """Read the header ``path`` (as UTF-8, a UTF-16 or UTF-32 one converted) and make its
     lines readable by MNE: repeated labels suffixed (:func:`_suffixed_repeats`), impedance
     times and a ``[Comment]`` whose channel tables MNE would fail on left out."""
-    with open_regular(path, buffering=-1) as fh:
-        raw = fh.read()
+    raw = vhdr_bytes(path)  # (the bytes every parse of this read shares)
+    if len(raw) >= VHDR_READ_BYTES:  # (longer than any header read: all of it, as MNE would)
+        with open_regular(path, buffering=-1) as fh:
+            raw = fh.read()
     readable = brainvision_bytes(raw)  # (a UTF-16 header, which MNE cannot read, as UTF-8)
     text = readable.decode("utf-8", errors="surrogateescape")
     lines, repeats = _suffixed_repeats(editor_lines(text))  # (a form feed ends no line)
@@ -337,6 +342,7 @@ def check_vhdr(path: str) -> None:
     read_vhdr(path)
 
 
+@once
 def read_vhdr(path: str) -> VhdrFields:
     """A BrainVision header's fields, parsed as MNE parses them (its first line skipped, the
     text decoded in its ``Codepage=``, the sections up to ``[Comment]`` read by configparser)
@@ -382,8 +388,7 @@ def _config(path: str) -> configparser.ConfigParser:
             f"the header is {size:,} bytes; a BrainVision header is text of a few kB (at most "
             f"{VHDR_MAX_BYTES:,} bytes are read): this is not one",
         )
-    with open_regular(path, buffering=-1) as fh:
-        data = brainvision_bytes(fh.read())  # (CR-only line ends as LF)
+    data = brainvision_bytes(vhdr_bytes(path))  # (CR-only line ends as LF; all of it: <= max)
     ambiguous = lone_return(data, "the header")
     if ambiguous:
         raise SourceError(path, ambiguous)
