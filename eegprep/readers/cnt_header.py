@@ -33,6 +33,7 @@ from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted
 from eegprep.readers.event_count import check_event_count
+from eegprep.readers.read_once import once
 
 SETUP_BYTES = 900  # bytes of the SETUP header, then 75 per channel
 CHANNEL_BYTES = 75
@@ -41,6 +42,7 @@ _EVENT_BYTES = {1: 8, 2: 19, 3: 19}
 _DAMAGED = "the header is damaged; re-export or re-download it"
 
 
+@once
 def check_cnt(
     path: str, data_format: str = "auto", recompute_n_samples: bool | None = None
 ) -> str | None:

@@ -157,6 +157,7 @@ def _ambiguous(what: str, candidates: tuple[str, ...] | list[str]) -> str:
     )
 
 
+@once
 def set_data_name(path: str) -> str | None:
     """The file name an EEGLAB ``.set`` gives in ``EEG.data`` when its samples are in a file of
     their own (a name of any stem: EEGLAB lets a user rename either), else None.

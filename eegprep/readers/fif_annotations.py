@@ -20,6 +20,7 @@ import struct
 from eegprep.base.regular_files import open_regular
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.fif_tags import chain, header
+from eegprep.readers.read_once import once
 
 _BLOCK_START, _BLOCK_END = 104, 105  # FIFF_BLOCK_START, FIFF_BLOCK_END
 _ANNOTATIONS = 3810  # FIFFB_MNE_ANNOTATIONS
@@ -27,6 +28,7 @@ _ONSETS = 3568  # FIFF_MNE_BASELINE_MIN: one onset per annotation
 _ITEM_BYTES = {4: 4, 5: 8}  # FIFFT_FLOAT, FIFFT_DOUBLE; another type counts 4 bytes an entry
 
 
+@once
 def fif_annotation_count(path: str) -> int:
     """Annotations the FIF file ``path`` holds: the entries of the onsets tag of each
     annotations block, from the tags' heads. Where the chain of tags ends early (a cut file)

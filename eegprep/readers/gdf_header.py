@@ -36,10 +36,12 @@ from eegprep.readers.edf_header import no_samples_problem
 from eegprep.readers.event_count import check_event_count
 from eegprep.readers.gdf_count import resolved
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed, fixed_header
+from eegprep.readers.read_once import once
 
 _DAMAGED = "the header is damaged; re-export or re-download it"
 
 
+@once
 def check_gdf(path: str) -> str | None:
     """Refuse a GDF file whose header MNE would fail on or misread (see the module); a
     warning when the file is longer than its records and event table."""

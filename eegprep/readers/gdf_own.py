@@ -57,11 +57,13 @@ from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, fixed_header
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import GdfRecords, gdf_labels, gdf_nan_channels, gdf_records
 from eegprep.readers.gdf_values import GdfUnit, gdf_annotations, gdf_units
+from eegprep.readers.read_once import once
 
 _STIM_NAMES = ("status", "trigger")  # MNE's stim_channel="auto"
 _VOLTAGE_KINDS = ("eeg", "eog")
 
 
+@once
 def mixed_sizes(path: str) -> bool:
     """Whether the GDF file's channels store samples of different sizes (bytes per sample),
     which MNE cannot open; False for a file that is no GDF or whose types GDF does not

@@ -30,6 +30,7 @@ from eegprep.base.regular_files import open_regular
 from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
 from eegprep.readers.mne_empty import all_nan_problem, unfilled_rows
+from eegprep.readers.read_once import once
 
 _NUMPY_TYPES = {1: "<i1", 2: "<u1", 3: "<i2", 4: "<u2", 5: "<i4", 6: "<u4", 7: "<i8",
                 8: "<u8", 16: "<f4", 17: "<f8"}  # fmt: skip
@@ -80,6 +81,7 @@ class GdfRecords:
         return self.n_per_record[channel] * self.duration[1] / self.duration[0]
 
 
+@once
 def gdf_records(path: str) -> GdfRecords | None:
     """The record layout of a GDF file :func:`~eegprep.readers.gdf_header.check_gdf` passed;
     ``None`` when it is not GDF."""
@@ -114,6 +116,7 @@ def gdf_records(path: str) -> GdfRecords | None:
     )
 
 
+@once
 def gdf_labels(path: str, ns: int) -> list[str]:
     """Each channel's label (16 bytes from byte 256), as :func:`check_gdf` reads it."""
     with open_regular(path, buffering=-1) as fh:

@@ -26,6 +26,7 @@ from eegprep.readers.gdf_count import counted_fixed
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
 from eegprep.readers.gdf_records import GdfRecords, gdf_records
 from eegprep.readers.mne_units import rescaled
+from eegprep.readers.read_once import once
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -49,6 +50,7 @@ class GdfUnit:
     volts: float | None
 
 
+@once
 def gdf_units(path: str) -> list[GdfUnit]:
     """Each channel's physical dimension, in file order: GDF 1.x's text field (8 bytes per
     channel from byte ``256 + 96 * ns``), GDF 2.x's PhysDimCode (uint16 from ``256 + 102 * ns``,
@@ -129,6 +131,7 @@ class GdfEvents:
         return self.labels[k - 1] if 0 < k <= len(self.labels) else ""
 
 
+@once
 def gdf_events(path: str) -> GdfEvents | None:
     """The event table after the records (a file :func:`check_gdf` passed); ``None`` when there
     is none, or it is of a mode MNE does not read."""

@@ -57,6 +57,7 @@ from eegprep.readers.mat_fields import (
 )
 from eegprep.readers.mat_v5_structure import check_v5_structure
 from eegprep.readers.mat_values import mat_numbers
+from eegprep.readers.read_once import once
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NUMERIC = frozenset(
@@ -77,6 +78,7 @@ _NOT_INFLATING = "{what} does not inflate (its zlib stream is damaged): re-downl
 _NOT_PARSING = "does not parse as MATLAB data (the file is damaged or cut): re-download it"
 
 
+@once
 def mat_version(path: str) -> str:
     """``'4'``, ``'5'`` or ``'7.3'``, from the file's first bytes."""
     with open_regular(path, buffering=-1) as f:

@@ -1,12 +1,14 @@
 """A header file read and parsed once per read of a recording, whatever number of checks need it.
 
 A reader's checks each take the path (a BrainVision ``.vhdr``'s companions, fields and lines
-MNE is given; an EDF's raw header and fields, read through MNE), and each parsed it again: a
-``.vhdr`` was opened ~30 times per read of its recording. A read of a header runs inside
-:func:`one_read`, and the parses marked :func:`once` are kept for it alone: keyed by the
-function, its arguments and the file's identity (path, device, inode, size and modification
-time in ns), so a file changed during the read is parsed again, never served the parse of
-its former bytes. A parse that raises is not kept (the next caller sees it raise again).
+MNE is given; an EDF's raw header and fields, read through MNE; a GDF's records, labels, units
+and events; an EEGLAB ``.set``'s samples file and MAT version; a CNT's checks), and each parsed
+it again: a ``.vhdr`` was opened 27 times per read of its recording, a ``.set`` 29. A read
+of a header runs inside :func:`one_read`, and the parses marked :func:`once` are kept for it
+alone: keyed by the function, its arguments and the file's identity (path, device, inode,
+size and modification time in ns), so a file changed during the read is parsed again, never
+served the parse of its former bytes. A parse that raises is not kept (the next caller sees
+it raise again).
 
 Outside :func:`one_read` nothing is kept: each call parses. Nothing outlives the outermost
 :func:`one_read` (a nested one shares its parses); the parses are this thread's and this

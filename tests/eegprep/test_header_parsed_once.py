@@ -128,3 +128,44 @@ def test_nothing_is_kept_once_a_read_is_done(tmp_path: Path) -> None:
             vhdr.read_vhdr(path)
         assert read_once.n_kept() > 0
     assert read_once.n_kept() == 0
+
+
+def _opened_per_read(monkeypatch: pytest.MonkeyPatch, path: str, **options: Any) -> int:
+    """How many times eegprep's readers open ``path`` in one ``MneReader.read_header``."""
+    import importlib
+    import pkgutil
+
+    import eegprep.readers
+
+    clear_cache()
+    MneReader.read_header(path, **options)  # (MNE's and eegprep's imports done)
+    clear_cache()
+    names = [f"eegprep.readers.{m.name}" for m in pkgutil.iter_modules(eegprep.readers.__path__)]
+    modules = [importlib.import_module(name) for name in names]
+    opens = _opens_of(monkeypatch, path, [m for m in modules if hasattr(m, "open_regular")])
+    MneReader.read_header(path, **options)
+    return sum(opens.values())
+
+
+@pytest.mark.parametrize(
+    ("kind", "most"),
+    [("gdf", 8), ("set", 9), ("cnt", 2)],  # (one per parser of its parts; were 14, 29, 3)
+)
+def test_each_part_of_other_headers_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, most: int
+) -> None:
+    from tests.eegprep.test_reader_cnt_semantics import _cnt
+    from tests.eegprep.test_reader_gdf_semantics import _gdf
+    from tests.eegprep.test_reader_set_semantics import _write_set
+
+    path = str(tmp_path / f"rec.{kind}")
+    if kind == "gdf":
+        _gdf(Path(path), "GDF 2.20", ["uV", "uV"], np.zeros((2, 2, 100), dtype=int))
+    elif kind == "set":
+        path = _write_set(tmp_path, np.zeros((2, 200)), struct=True)
+    else:
+        ones = [1.0, 1.0]
+        codes = np.zeros((2, 100), dtype=int)
+        _cnt(Path(path), codes, width=2, baselines=[0, 0], sensitivities=ones, calibrations=ones)
+    opened = _opened_per_read(monkeypatch, path)
+    assert opened <= most, opened
