@@ -169,3 +169,8 @@ def test_each_part_of_other_headers_is_read_once(
         _cnt(Path(path), codes, width=2, baselines=[0, 0], sensitivities=ones, calibrations=ones)
     opened = _opened_per_read(monkeypatch, path)
     assert opened <= most, opened
+
+
+def test_the_shared_header_bytes_hold_any_header_read_whole() -> None:
+    """One byte more than the largest header read: a longer file is seen to be longer."""
+    assert companions.VHDR_READ_BYTES == vhdr.VHDR_MAX_BYTES + 1
