@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import functools
 import os
 from collections.abc import Callable, Iterator
@@ -64,8 +65,9 @@ def file_identity(path: str) -> tuple[int, int, int, int] | None:
 
 def once(parse: Callable[P, T]) -> Callable[P, T]:
     """``parse`` (whose first argument is the path of the file it reads, the rest hashable)
-    run once per file identity and arguments within :func:`one_read`; its result is shared
-    by every caller of that read (so it must not be changed in place)."""
+    run once per file identity and arguments within :func:`one_read`; each caller of that read
+    gets its own deep copy of the result (a caller that changes what it got, a list it sorts or
+    extends, changes no other caller's: a header's parse is small, its copy microseconds)."""
 
     @functools.wraps(parse)
     def kept_parse(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -78,10 +80,8 @@ def once(parse: Callable[P, T]) -> Callable[P, T]:
             found = key in kept
         except TypeError:  # (an argument that is no key: not kept)
             return parse(*args, **kwargs)
-        if found:
-            return kept[key]  # type: ignore[no-any-return]
-        value = parse(*args, **kwargs)
-        kept[key] = value
-        return value
+        if not found:
+            kept[key] = parse(*args, **kwargs)
+        return copy.deepcopy(kept[key])  # type: ignore[no-any-return]
 
     return kept_parse
