@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,15 @@ def _checkpoint(path: Path, seed: int) -> Path:
     return path
 
 
-def _killed_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str, str]:
-    """An export over an earlier one, killed right after its journal is in place: (weights,
-    old id, new id)."""
-    out = tmp_path / "out" / "m.safetensors"
-    old_id = export(_checkpoint(tmp_path / "a.pt", 0), out)["export_id"]
-    new = _checkpoint(tmp_path / "b.pt", 1)
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """An export over an earlier one, killed right after its journal is in place, made once
+    for the module (four exports took 1 to 2 s a test): (its folder, old id, new id). Each
+    test takes a copy (:func:`_killed_export`)."""
+    root = tmp_path_factory.mktemp("killed")
+    out = root / "out" / "m.safetensors"
+    old_id = export(_checkpoint(root / "a.pt", 0), out)["export_id"]
+    new = _checkpoint(root / "b.pt", 1)
     real = os.replace
 
     def replace(src: object, dst: object) -> None:
@@ -48,12 +52,21 @@ def _killed_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pat
             raise _Killed
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(os, "replace", replace)
-    with pytest.raises(_Killed):
-        export(new, out, force=True)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(os, "replace", replace)
+        with pytest.raises(_Killed):
+            export(new, out, force=True)
     assert journal_path(out).exists()
-    return out, old_id, export(new, tmp_path / "ref" / out.name)["export_id"]
+    return root, old_id, export(new, root / "ref" / out.name)["export_id"]
+
+
+def _killed_export(tmp_path: Path, killed: tuple[Path, str, str]) -> tuple[Path, str, str]:
+    """A copy in ``tmp_path`` of the module's killed export (:func:`killed`): ``a.pt`` and
+    ``b.pt``, the two checkpoints, and ``out/m.safetensors`` as the kill left it; returns
+    (weights, old id, new id)."""
+    root, old_id, new_id = killed
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "out" / "m.safetensors", old_id, new_id
 
 
 def _ids(out: Path) -> set[str]:
@@ -64,9 +77,9 @@ def _ids(out: Path) -> set[str]:
 
 
 def test_a_reader_completes_the_export_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, killed: tuple[Path, str, str]
 ) -> None:
-    out, _, new_id = _killed_export(tmp_path, monkeypatch)
+    out, _, new_id = _killed_export(tmp_path, killed)
     with pytest.warns(UserWarning, match=r"m\.safetensors: completed an export that was"):
         assert read_checkpoint(out)["export_id"] == new_id
     assert not journal_path(out).exists() and _ids(out) == {new_id}
@@ -82,9 +95,9 @@ def test_a_reader_completes_the_export_and_says_so(
     ],
 )
 def test_a_damaged_journal_renames_nothing_and_export_force_replaces_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+    tmp_path: Path, killed: tuple[Path, str, str], damage: bytes
 ) -> None:
-    out, old_id, new_id = _killed_export(tmp_path, monkeypatch)
+    out, old_id, new_id = _killed_export(tmp_path, killed)
     journal_path(out).write_bytes(damage)
     before = {p.name: p.read_bytes() for p in out.parent.iterdir()}
     with pytest.warns(UserWarning, match=r"m\.safetensors\.journal: damaged"):
@@ -101,11 +114,11 @@ def test_a_damaged_journal_renames_nothing_and_export_force_replaces_it(
 
 
 def test_a_journal_that_cannot_be_completed_here_is_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, killed: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A folder held by another export for longer than the wait (or a read-only one): the
     reader says the export is unfinished and reads the files as they are."""
-    out, _, new_id = _killed_export(tmp_path, monkeypatch)
+    out, _, new_id = _killed_export(tmp_path, killed)
     monkeypatch.setattr(export_journal, "LOCK_WAIT_S", 0.05)
     fd = os.open(out.parent, os.O_RDONLY)
     try:
@@ -121,12 +134,12 @@ def test_a_journal_that_cannot_be_completed_here_is_a_warning(
 
 
 def test_convert_completes_an_interrupted_export_before_writing_its_dst(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, killed: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Else the journal would later rename the export's files over what convert wrote."""
     from labram.checkpoints.layouts import load_ours, save_official
 
-    out, _, _ = _killed_export(tmp_path, monkeypatch)
+    out, _, _ = _killed_export(tmp_path, killed)
     released = tmp_path / "released.pt"
     save_official(load_ours(tmp_path / "a.pt"), released)
     with pytest.warns(UserWarning) as seen:
@@ -187,9 +200,9 @@ def test_an_export_flushes_its_renames_before_it_deletes_its_journal(
 
 
 def test_completing_a_journal_flushes_its_renames_before_deleting_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, killed: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out, _old, _new = _killed_export(Path(os.path.realpath(tmp_path)), monkeypatch)
+    out, _old, _new = _killed_export(Path(os.path.realpath(tmp_path)), killed)
     events = _order(monkeypatch, out.parent)
     export_journal.finish(out, [p.name for p in (out, *export_journal.card_paths(out))])
     monkeypatch.undo()
