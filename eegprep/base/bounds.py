@@ -252,7 +252,7 @@ def check_number(
 
 
 DENORMAL_FIX = (
-    "it is a denormal float (not zero, closer to 0 than 2.2e-308, float64's smallest normal "
+    "It is a denormal float (not zero, closer to 0 than 2.2e-308, float64's smallest normal "
     "number), which no setting means: write 0, or a number of the range"
 )
 """What a setting given a denormal float is told (after the range it takes)."""
