@@ -355,3 +355,51 @@ def test_no_quoted_message_counts_with_a_plural_hedge() -> None:
     assert _plural_hedges("say `2 gap(s) (4 s) between records` but not `recording(s)`") == [
         "2 gap(s) (4 s) between records"
     ]
+
+
+def _table_problems(text: str) -> list[str]:
+    """The table lines of a page that do not render as the table they belong to: a run of
+    `|` lines (outside code blocks) whose first two lines are not a header and its `|---|`
+    row (rows cut off from their table by a paragraph, shown as text), and a row with
+    another number of cells than its header. A `|` splits a cell wherever it is not escaped
+    as `\\|`, inside a code span too (GitHub's tables), so `` `|` `` in a cell adds one."""
+    problems, lines, start = [], text.splitlines(), None
+    lines.append("")
+    in_block = False
+    for n, line in enumerate(lines, start=1):
+        if line.startswith("```"):
+            in_block = not in_block
+        is_row = not in_block and line.startswith("|")
+        if is_row and start is None:
+            start = n
+        if is_row or start is None:
+            continue
+        rows, start = lines[start - 1 : n - 1], None
+        first = n - len(rows)
+        if len(rows) < 2 or not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", rows[1].strip()):
+            problems.append(f"line {first}: rows without a header: {rows[0][:60]}")
+            continue
+        cells = [len(re.findall(r"(?<!\\)\|", row.strip())) - 1 for row in rows]
+        problems += [
+            f"line {first + i}: {k} cells, its header {cells[0]}: {rows[i][:60]}"
+            for i, k in enumerate(cells)
+            if k != cells[0]
+        ]
+    return problems
+
+
+def test_every_table_renders_as_a_table() -> None:
+    """Each table of a page has its header, and each row its header's cells: docs/
+    manifest-format.md's top-level keys had a paragraph between their rows (the last two
+    shown as text), and a docs/safety.md row a `` `|` `` that split its cell in two."""
+    wrong = [f"{page.name}: {p}" for page in PAGES for p in _table_problems(page.read_text())]
+    assert wrong == []
+    table = "| a | b |\n|---|---|\n| `x\\|y` | z |\n"
+    assert _table_problems(table) == []
+    assert _table_problems(table + "\ntext\n| c | d |\n") == [
+        "line 6: rows without a header: | c | d |"
+    ]
+    assert _table_problems(table + "| `|` | z |\n") == [
+        "line 4: 3 cells, its header 2: | `|` | z |"
+    ]
+    assert _table_problems("```\n| a |\n```\n") == []
