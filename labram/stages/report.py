@@ -556,6 +556,22 @@ def protocol_text(results: dict[str, Any]) -> str:
     return f", protocol {p['name']}" + (f" ({counted(n, 'fold')})" if n > 1 else "")
 
 
+def seeds_text(run: RunFolder) -> str:
+    """``3 seeds``: the seeds a fine-tuning run trained; a run of folds (cross-subject, loso)
+    ran each seed on every fold, and counts them once (``protocol_text`` counts its folds)."""
+    n_folds = len(run.results.get("folds") or [])
+    if n_folds < 2:
+        return counted(len(run.parts), "seed")
+    seeds = {s for p in run.parts if isinstance(s := p.metrics.get("seed"), int)}
+    return counted(len(seeds) or max(1, len(run.parts) // n_folds), "seed")
+
+
+def part_word(run: RunFolder) -> str:
+    """What one part of a fine-tuning run is called: ``seed``, or ``fold x seed run`` for a
+    run of folds (its parts ``fold<i>/seed<N>``)."""
+    return "fold x seed run" if len(run.results.get("folds") or []) > 1 else "seed"
+
+
 def headline(runs: list[RunFolder]) -> list[str]:
     have = {k for r in runs for k in r.summary}
     return [m for m in METRICS if m in have]
@@ -592,7 +608,7 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
         wtext = " / ".join(f"{k} {'-' if v is None else v}" for k, v in win.items())
         lines.append(
             f"{shown_path(run.path)} (finetune {r.get('task', '?')}{protocol_text(r)}, "
-            f"{counted(len(run.parts), 'seed')}" + (f"; windows {wtext}" if wtext else "") + ")"
+            f"{seeds_text(run)}" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
         if BACKBONE_KEY in r:  # (a run of an older labram records none: nothing said)
             said = describe_backbone(r[BACKBONE_KEY])
@@ -602,7 +618,8 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
             lines.append(f"  {m:<18} {mean_std(summary.get(m))}")
         n_pred = sum(p.predictions is not None for p in run.parts)
         lines.append(
-            f"  predictions: {n_pred} of {counted(len(run.parts), 'seed')} saved {PREDICTIONS}"
+            f"  predictions: {n_pred} of {counted(len(run.parts), part_word(run))} saved "
+            f"{PREDICTIONS}"
         )
     lines += [f"not shown: {line}" for line in odd_lines(runs)]
     return lines

@@ -29,6 +29,7 @@ from labram.stages.report import (
     is_finite,
     mean_std,
     odd_lines,
+    part_word,
     protocol_text,
     subject_scores,
 )
@@ -129,8 +130,8 @@ def _confusion_html(run: RunFolder) -> str:
     names = ", ".join(p.name for p in with_preds)
     return (
         f"<table class='cm'>{head}</tr>{''.join(body)}</table><p>Test windows, summed over "
-        f"{counted(len(with_preds), 'seed')} ({_e(names)}); the predicted class is the most "
-        "probable one; % of the true class's windows.</p>"
+        f"{counted(len(with_preds), part_word(run))} ({_e(names)}); the predicted class is the "
+        "most probable one; % of the true class's windows.</p>"
     )
 
 
