@@ -84,11 +84,13 @@ def write_demo_corpus(
     out : path-like
         Parent folder; the corpus goes to ``out/<corpus>``: created, or an earlier demo's
         (its files are overwritten); a folder that holds anything else is refused.
-    corpus : {'tuh'}
-        Which corpus layout to imitate. ``'tuh'``: TUEG v2,
-        ``edf/{NNN}/{subj}/{sSSS_YYYY[_MM_DD]}/{montage}/{subj}_sSSS_tTTT.edf``.
+    corpus : {'tuh', 'tuab', 'tuev'}
+        Which corpus layout to imitate (:data:`CORPORA`). ``'tuh'``: TUEG v2,
+        ``edf/{NNN}/{subj}/{sSSS_YYYY[_MM_DD]}/{montage}/{subj}_sSSS_tTTT.edf``; ``'tuab'``
+        and ``'tuev'``: those corpora's layouts, labelled (``eegprep.testing.demo_labelled``).
     n_subjects : int
-        Number of subjects (4 gives 8 files: 1-2 sessions each, 1-2 tokens per session).
+        Number of subjects (``'tuh'``: 4 gives 8 files, 1-2 sessions each, 1-2 tokens per
+        session; the labelled corpora: see their writers).
     seed : int
         Seed of every random choice; the same seed gives byte-identical files.
     minutes : float

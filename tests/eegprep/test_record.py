@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,14 @@ def test_a_record_of_an_older_store_loads(tmp_path: Path) -> None:
     got = store.recording("tuh/old")
     assert got.record == rec and got.subject_key == "tuh:s1" and got.qc == {"median_rms_uv": 20.0}
     assert got.events[0].label == "seiz" and store.read("tuh/old").shape == (2, 400)
+
+
+def test_the_store_format_page_lists_every_key_of_a_record() -> None:
+    """docs/store-format.md's table of a recording group's attributes (its index record) names
+    each key an ingest writes, and those some records alone state, and no other: it left out
+    `band_hz`, which every record of this version holds."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "store-format.md").read_text()
+    table = page.split("Group attributes, identical to the recording's index record", 1)[1]
+    rows = re.findall(r"^\| (`[^|]*`) \|", table.split("\n\n", 2)[1], flags=re.M)
+    listed = {key for row in rows for key in re.findall(r"`(\w+)`", row)}
+    assert listed == INGESTED_KEYS | {"joins", "target_crc32c"}
