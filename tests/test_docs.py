@@ -465,3 +465,54 @@ def test_every_option_of_every_command_is_documented() -> None:
         if not re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", text)
     )
     assert undocumented == []
+
+
+def _quoted_ranges(text: str) -> list[tuple[str, str, float, float, bool]]:
+    """The rows of docs/cli.md's table of the numeric options' ranges, one per option named:
+    (option, the command group(s) the row names, low, high, low excluded), from
+    `| `--limit`, `--commit-every` | `eegprep ingest` | 1 to 2,147,483,647 |`."""
+    table = text.split("| option | of | range |", 1)[1].split("\n\n", 1)[0]
+    found = []
+    for opts, of, span in re.findall(r"^\s*\| (.+?) \| (.+?) \| (.+?) \|$", table, flags=re.M):
+        hit = re.match(r"(above )?([\d.,e+-]+)[^,]*?,? to ([\d.,e+-]+)", span)
+        if hit is None or "byte" in span:  # (a size, `512M`: its own type, bounded in its words)
+            continue
+        low, high = (float(hit.group(k).replace(",", "")) for k in (2, 3))
+        groups = " ".join(g for g in ("eegprep", "labram") if g in of)
+        found += [
+            (o, groups, low, high, bool(hit.group(1))) for o in re.findall(r"`(--[\w-]+)`", opts)
+        ]
+    return found
+
+
+def test_the_ranges_the_cli_page_quotes_are_the_options() -> None:
+    """docs/cli.md's "Numeric options" table gives each numeric option of the named command
+    group the range its type takes (`--workers`: 0 to 1,024 for `eegprep ingest`, 0 to 256 for
+    labram's training commands), so a bound changed in eegprep/base/bounds.py cannot leave it."""
+    rows = _quoted_ranges((DOCS / "cli.md").read_text())
+    assert len(rows) >= 20
+    wrong, seen = [], set()
+    for opt, groups, low, high, open_low in rows:
+        for name, cmd in _commands():
+            for p in cmd.params:
+                if opt not in p.opts or name.split()[0] not in groups:
+                    continue
+                seen.add(opt)
+                got = (getattr(p.type, "min", None), getattr(p.type, "max", None))
+                if got != (low, high) or bool(getattr(p.type, "min_open", False)) != open_low:
+                    wrong.append(f"{name} {opt}: the page says {low:g} to {high:g}, it takes {got}")
+    assert wrong == []
+    assert {opt for opt, *_ in rows} == seen
+    bounded = {
+        opt
+        for _, cmd in _commands()
+        for p in cmd.params
+        if isinstance(p, click.Option) and not p.count and getattr(p.type, "max", None) is not None
+        for opt in p.opts
+    }
+    assert bounded - seen == set()  # every bounded option has its row
+    row = "| `--a`, `--b` | `eegprep x`; `labram` y | above 0, to 1,024 s (z) |\n\n"
+    assert _quoted_ranges(f"| option | of | range |\n|---|---|---|\n{row}") == [
+        ("--a", "eegprep labram", 0.0, 1024.0, True),
+        ("--b", "eegprep labram", 0.0, 1024.0, True),
+    ]
