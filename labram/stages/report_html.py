@@ -31,6 +31,7 @@ from labram.stages.report import (
     odd_lines,
     part_word,
     protocol_text,
+    seeds_text,
     subject_scores,
 )
 from labram.stages.tokenizer_used import describe as describe_tokenizer
@@ -66,11 +67,11 @@ def _side_by_side(runs: list[RunFolder]) -> str:
     rows = []
     for r in ft:
         s = r.summary
-        rows.append([r.path, r.results.get("task", "?"), len(r.parts),
-                     *(mean_std(s.get(m)) for m in metrics)])  # fmt: skip
+        rows.append([r.path, r.results.get("task", "?") + protocol_text(r.results),
+                     seeds_text(r), *(mean_std(s.get(m)) for m in metrics)])  # fmt: skip
     return _table(["run", "task", "seeds", *metrics], rows) + (
         "<p>Test metrics of the validation-selected model, mean +- std (population) over "
-        "seeds; (n): seeds.</p>"
+        "seeds (every fold x seed run under a protocol of folds); (n): the runs averaged.</p>"
     )
 
 
@@ -245,7 +246,7 @@ def _run_html(k: int, run: RunFolder) -> str:
     facts = []
     if run.kind == "finetune":
         facts = [f"task <code>{_e(r.get('task', '?'))}</code>{_e(protocol_text(r))}",
-                 counted(len(run.parts), "seed"),
+                 seeds_text(run),
                  f"init <code>{_e(r.get('init'))}</code>"]  # fmt: skip
         if r.get("windows"):
             facts.append("windows " + ", ".join(f"{_e(a)} {_e('-' if b is None else b)}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labram.stages.report import Part, RunFolder, summary_lines
-from labram.stages.report_html import _confusion_html
+from labram.stages.report_html import _confusion_html, _run_html, _side_by_side
 
 PREDICTIONS = {
     "kind": "classification",
@@ -60,3 +60,11 @@ def test_the_page_sums_the_confusion_matrix_over_fold_x_seed_runs() -> None:
     for part in run.parts:
         part.predictions = PREDICTIONS
     assert "summed over 2 seeds (seed0, seed1)" in _confusion_html(run)
+
+
+def test_the_page_counts_folds_and_seeds_too() -> None:
+    run = _run(4, [0])
+    side = _side_by_side([run])
+    assert "<td>tuab, protocol cross-subject (4 folds)</td><td>1 seed</td>" in side
+    assert "task <code>tuab</code>, protocol cross-subject (4 folds); 1 seed;" in _run_html(0, run)
+    assert "<td>tuab</td><td>3 seeds</td>" in _side_by_side([_run(1, [0, 1, 2])])
