@@ -19,6 +19,7 @@ import copy
 import csv
 import math
 import os
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -314,9 +315,13 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
             parts.append(part)
         run = RunFolder(path, "finetune", results, parts)
     elif (path / "metrics.json").is_file():
-        parent = path.parent / "results.json"
+        # the run's results.json: beside seed<N>/, or above fold<k>/seed<N>/ (then its folds'
+        # sums are no one seed folder's)
+        fold = re.fullmatch(r"fold\d+", path.parent.name) is not None
+        parent = (path.parent.parent if fold else path.parent) / "results.json"
         results = _run_json(parent, files) if parent.is_file() else {}
-        results = {k: v for k, v in results.items() if k not in ("seeds", "test")}
+        left = ("seeds", "test", "folds", "windows") if fold else ("seeds", "test")
+        results = {k: v for k, v in results.items() if k not in left}
         run = RunFolder(path, "finetune", results, [_part(path.name, path, "metrics.json", files)])
     else:
         stages = [d for d in (path / "tokenizer", path / "mem") if (d / "log.csv").is_file()]

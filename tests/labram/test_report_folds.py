@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from labram.stages.report import Part, RunFolder, summary_lines
+from labram.stages.report import Part, RunFolder, load_run, summary_lines
 from labram.stages.report_html import _confusion_html, _run_html, _side_by_side
 
 PREDICTIONS = {
@@ -68,3 +69,20 @@ def test_the_page_counts_folds_and_seeds_too() -> None:
     assert "<td>tuab, protocol cross-subject (4 folds)</td><td>1 seed</td>" in side
     assert "task <code>tuab</code>, protocol cross-subject (4 folds); 1 seed;" in _run_html(0, run)
     assert "<td>tuab</td><td>3 seeds</td>" in _side_by_side([_run(1, [0, 1, 2])])
+
+
+def test_a_seed_folder_of_a_fold_names_its_run_s_task(tmp_path: Path) -> None:
+    """`labram report RUN/fold1/seed0` read no results.json (it lies two levels up) and said
+    `(finetune ?, 1 seed)`; it reads the run's task and protocol, not its folds' sums."""
+    results = {
+        "task": "tuab",
+        "protocol": {"name": "cross-subject"},
+        "folds": [{}, {}],
+        "windows": {"train": 9, "val": 2, "test": 4},
+    }
+    seed = tmp_path / "run" / "fold1" / "seed0"
+    seed.mkdir(parents=True)
+    (tmp_path / "run" / "results.json").write_text(json.dumps(results))
+    (seed / "metrics.json").write_text(json.dumps({"seed": 0, "test": {"auroc": 0.5}}))
+    lines = summary_lines([load_run(seed)])
+    assert lines[0] == f"{seed} (finetune tuab, protocol cross-subject, 1 seed)"
