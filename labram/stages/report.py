@@ -298,6 +298,7 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
     read once, :class:`RunFiles`)."""
     path, files = Path(path), files if files is not None else RunFiles()
     files.odd_read = []
+    root: Path | None = None  # a seed folder's run, whose command it takes
     if not path.is_dir():
         hint = "" if os.path.lexists(path) else unmatched_pattern(path)
         raise UsageError(f"{shown_path(path)}: no such run folder{hint}")
@@ -315,14 +316,7 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
             parts.append(part)
         run = RunFolder(path, "finetune", results, parts)
     elif (path / "metrics.json").is_file():
-        # the run's results.json: beside seed<N>/, or above fold<k>/seed<N>/ (then its folds'
-        # sums are no one seed folder's)
-        fold = re.fullmatch(r"fold\d+", path.parent.name) is not None
-        parent = (path.parent.parent if fold else path.parent) / "results.json"
-        results = _run_json(parent, files) if parent.is_file() else {}
-        left = ("seeds", "test", "folds", "windows") if fold else ("seeds", "test")
-        results = {k: v for k, v in results.items() if k not in left}
-        run = RunFolder(path, "finetune", results, [_part(path.name, path, "metrics.json", files)])
+        run, root = _one_seed_run(path, files)
     else:
         stages = [d for d in (path / "tokenizer", path / "mem") if (d / "log.csv").is_file()]
         if not stages and (path / "log.csv").is_file():
@@ -348,8 +342,25 @@ def load_run(path: str | Path, files: RunFiles | None = None) -> RunFolder:
             raw = _run_json(path / "config.json", files).get(TOKENIZER_KEY)
             run.tokenizer = checked(str(path / "config.json"), TOKENIZER_KEY, raw)
     run.command, run.command_recorded = command_line(run, files)
+    if root is not None and not run.command_recorded:  # a seed folder: its run's command
+        found = recorded_command(root, files=files)
+        run.command, run.command_recorded = (found, True) if found else (run.command, False)
     run.odd = [files.odd[p] for p in dict.fromkeys(files.odd_read)]
     return run
+
+
+def _one_seed_run(path: Path, files: RunFiles) -> tuple[RunFolder, Path | None]:
+    """The run of one seed folder, and the folder of its run's ``results.json`` (None where
+    there is none): beside ``seed<N>/``, or above ``fold<k>/seed<N>/``, whose folds' sums
+    (``windows``, ``folds``) are no one seed folder's and are left out."""
+    fold = re.fullmatch(r"fold\d+", path.parent.name) is not None
+    root = path.parent.parent if fold else path.parent
+    found = (root / "results.json").is_file()
+    results = _run_json(root / "results.json", files) if found else {}
+    left = ("seeds", "test", "folds", "windows") if fold else ("seeds", "test")
+    results = {k: v for k, v in results.items() if k not in left}
+    part = _part(path.name, path, "metrics.json", files)
+    return RunFolder(path, "finetune", results, [part]), root if found else None
 
 
 def _seed_folder(run: Path, seed: Any, checkpoint: Any) -> Path:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from labram.stages.report import Part, RunFolder, load_run, summary_lines
 from labram.stages.report_html import _confusion_html, _run_html, _side_by_side
 
@@ -86,3 +88,19 @@ def test_a_seed_folder_of_a_fold_names_its_run_s_task(tmp_path: Path) -> None:
     (seed / "metrics.json").write_text(json.dumps({"seed": 0, "test": {"auroc": 0.5}}))
     lines = summary_lines([load_run(seed)])
     assert lines[0] == f"{seed} (finetune tuab, protocol cross-subject, 1 seed)"
+
+
+@pytest.mark.parametrize("below", ["seed0", "fold1/seed0"])
+def test_a_seed_folder_shows_the_command_its_run_recorded(tmp_path: Path, below: str) -> None:
+    """The page showed a seed folder's command rebuilt, with `--out` the seed folder and a
+    fold's `--splits FOLD/SEED/splits.json`, which is not there: its run's `command.txt` lies
+    in the run folder, which it now shows, as recorded."""
+    seed = tmp_path / "run" / below
+    seed.mkdir(parents=True)
+    results = {"task": "tuab", "stores": ["s.zarr"], "protocol": {"name": "cross-subject"}}
+    (tmp_path / "run" / "results.json").write_text(json.dumps(results))
+    (tmp_path / "run" / "command.txt").write_text("labram finetune --task tuab --out run\n")
+    (seed / "metrics.json").write_text(json.dumps({"seed": 0, "test": {"auroc": 0.5}}))
+    (seed / "config.json").write_text(json.dumps({"stage": "finetune", "size": "tiny"}))
+    run = load_run(seed)
+    assert (run.command, run.command_recorded) == ("labram finetune --task tuab --out run", True)
