@@ -26,6 +26,7 @@ from eegprep.base.bounds import check_number
 from eegprep.base.errors import MAX_MESSAGE_CHARS, SourceError, UsageError, clip_message
 from eegprep.base.regular_files import NOTHING_TO_READ, special_file
 from eegprep.base.wording import noun
+from eegprep.readers.read_once import in_one_read
 
 # Factors that turn a physical dimension, as files spell it, into microvolts.
 _PREFIX_TO_UV = {
@@ -291,6 +292,16 @@ class Reader(abc.ABC):
     """
 
     name: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each reader's own ``read_header`` and ``parts`` run inside
+        :func:`~eegprep.readers.read_once.one_read`: every header file they read is parsed once
+        per call, whatever number of checks need it."""
+        super().__init_subclass__(**kwargs)
+        for name in ("read_header", "parts"):
+            method = cls.__dict__.get(name)
+            if isinstance(method, classmethod):
+                setattr(cls, name, classmethod(in_one_read(method.__func__)))
 
     @classmethod
     def parts(cls, path: str, **options: Any) -> list[str | None]:

@@ -28,7 +28,7 @@ _ONSETS = 3568  # FIFF_MNE_BASELINE_MIN: one onset per annotation
 _ITEM_BYTES = {4: 4, 5: 8}  # FIFFT_FLOAT, FIFFT_DOUBLE; another type counts 4 bytes an entry
 
 
-@once
+@once(named=False)  # (MNE's held link to a part is the part: counted once per read)
 def fif_annotation_count(path: str) -> int:
     """Annotations the FIF file ``path`` holds: the entries of the onsets tag of each
     annotations block, from the tags' heads. Where the chain of tags ends early (a cut file)

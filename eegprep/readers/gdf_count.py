@@ -27,23 +27,43 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted
 from eegprep.readers.event_count import MAX_EVENTS
 from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed, fixed_header
+from eegprep.readers.read_once import once
 
 _LONGEST_TABLE = 8 + 12 * MAX_EVENTS
 
 
-def counted_fixed(path: str, fh: BinaryIO) -> GdfFixed | None:
-    """The fixed header of a GDF file :func:`~eegprep.readers.gdf_header.check_gdf` passed,
-    open as ``fh`` (at its start), a record count of -1 replaced by the count the file holds;
-    ``None`` when it is not GDF."""
-    fixed = fixed_header(fh.read(256))
+@once
+def written_fixed(path: str) -> GdfFixed | None:
+    """The 256-byte fixed header of the GDF file ``path`` as written (a record count of -1
+    kept); ``None`` when it is not GDF. Parsed once per read of the file
+    (:mod:`~eegprep.readers.read_once`) for every part of its header that needs it (the check,
+    the channels' sizes, units, records and events)."""
+    with open_regular(path, buffering=-1) as fh:
+        return fixed_header(fh.read(256))
+
+
+def counted_fixed(path: str) -> GdfFixed | None:
+    """The fixed header of a GDF file :func:`~eegprep.readers.gdf_header.check_gdf` passed
+    (:func:`written_fixed`), a record count of -1 replaced by the count the file holds
+    (:func:`told_count`); ``None`` when it is not GDF."""
+    return told_count(path)[0]
+
+
+@once
+def told_count(path: str) -> tuple[GdfFixed | None, str | None]:
+    """:func:`written_fixed` with a record count of -1 told (:func:`resolved`), and the
+    warning saying so (None where the count was written); told once per read of the file, for
+    the check and every part of the header alike."""
+    fixed = written_fixed(path)
     if fixed is None or fixed.n_records != UNKNOWN_COUNT or fixed.n_channels < 1:
-        return fixed
+        return fixed, None
     ns = fixed.n_channels
-    fh.seek(256 + 216 * ns)
-    fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
-    widths = [GDF_TYPE_BYTES.get(int(code), 0) for code in fields[ns:]]
-    record = int(np.dot(fields[:ns], widths))
-    return resolved(path, fh, fixed, record)[0] if record > 0 else fixed
+    with open_regular(path, buffering=-1) as fh:
+        fh.seek(256 + 216 * ns)
+        fields = np.frombuffer(fh.read(8 * ns), dtype="<i4").astype(np.int64)
+        widths = [GDF_TYPE_BYTES.get(int(code), 0) for code in fields[ns:]]
+        record = int(np.dot(fields[:ns], widths))
+        return resolved(path, fh, fixed, record) if record > 0 else (fixed, None)
 
 
 def resolved(path: str, fh: BinaryIO, fixed: GdfFixed, record: int) -> tuple[GdfFixed, str]:
@@ -110,12 +130,11 @@ def closed_copy(path: str) -> bytes | None:
     """The bytes of the GDF file ``path`` (one :func:`~eegprep.readers.gdf_header.check_gdf`
     passed) with a record count of -1 replaced by the count it holds, for MNE, which reads
     no file of count -1; ``None`` when its count is known (MNE reads the file itself)."""
+    fixed = written_fixed(path)
+    if fixed is None or fixed.n_records != UNKNOWN_COUNT:
+        return None
+    told = counted_fixed(path)
     with open_regular(path, buffering=-1) as fh:
-        fixed = fixed_header(fh.read(256))
-        if fixed is None or fixed.n_records != UNKNOWN_COUNT:
-            return None
-        fh.seek(0)
-        told = counted_fixed(path, fh)
         size = os.fstat(fh.fileno()).st_size
         check_allocation(path, size, "a copy of it with its record count written in, for MNE")
         fh.seek(0)

@@ -34,8 +34,8 @@ from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted, noun
 from eegprep.readers.edf_header import no_samples_problem
 from eegprep.readers.event_count import check_event_count
-from eegprep.readers.gdf_count import resolved
-from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed, fixed_header
+from eegprep.readers.gdf_count import resolved, told_count, written_fixed
+from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, UNKNOWN_COUNT, GdfFixed
 from eegprep.readers.read_once import once
 
 _DAMAGED = "the header is damaged; re-export or re-download it"
@@ -48,7 +48,7 @@ def check_gdf(path: str) -> str | None:
     size = os.path.getsize(path)
     with open_regular(path, buffering=-1) as fh:
         head = fh.read(256)
-        fixed = fixed_header(head)
+        fixed = written_fixed(path)  # (the header's one parse: read_once.py)
         if fixed is None:
             raise SourceError(
                 path,
@@ -70,8 +70,11 @@ def check_gdf(path: str) -> str | None:
         n_samps, types = fields[:ns], fields[ns:]
         record = _record_bytes(path, labels, n_samps, types)
         counted_warning = None
-        if fixed.n_records == UNKNOWN_COUNT:
-            fixed, counted_warning = resolved(path, fh, fixed, record)
+        if fixed.n_records == UNKNOWN_COUNT:  # (told once for every part: told_count)
+            told, counted_warning = told_count(path)
+            fixed = told if told is not None and told.n_records != UNKNOWN_COUNT else fixed
+            if fixed.n_records == UNKNOWN_COUNT:  # (a record of 0 bytes: said as before)
+                fixed, counted_warning = resolved(path, fh, fixed, record)
     data_end = fixed.header_bytes + fixed.n_records * record
     if size < data_end:
         whole = max(size - fixed.header_bytes, 0) // record

@@ -52,8 +52,8 @@ from eegprep.readers.damaged_channels import (
     gdf_range_damage,
     kept_damage,
 )
-from eegprep.readers.gdf_count import counted_fixed
-from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES, fixed_header
+from eegprep.readers.gdf_count import counted_fixed, written_fixed
+from eegprep.readers.gdf_fixed import GDF_TYPE_BYTES
 from eegprep.readers.gdf_header import check_gdf
 from eegprep.readers.gdf_records import GdfRecords, gdf_labels, gdf_nan_channels, gdf_records
 from eegprep.readers.gdf_values import GdfUnit, gdf_annotations, gdf_units
@@ -68,8 +68,8 @@ def mixed_sizes(path: str) -> bool:
     """Whether the GDF file's channels store samples of different sizes (bytes per sample),
     which MNE cannot open; False for a file that is no GDF or whose types GDF does not
     define (:func:`~eegprep.readers.gdf_header.check_gdf` names those)."""
+    fixed = written_fixed(path)  # (the header's one parse: read_once.py)
     with open_regular(path, buffering=-1) as fh:
-        fixed = fixed_header(fh.read(256))
         size = os.fstat(fh.fileno()).st_size
         if fixed is None or not 0 < 256 * (fixed.n_channels + 1) <= size:
             return False  # (check_gdf names an absurd channel count: none read here)
@@ -237,7 +237,7 @@ def _filters(path: str, records: GdfRecords, stims: set[int]) -> tuple[str, str]
     above the low-pass. MNE's record has no notch."""
     ns = len(records.n_per_record)
     with open_regular(path, buffering=-1) as fh:
-        fixed = counted_fixed(path, fh)
+        fixed = counted_fixed(path)
         gdf1 = fixed is not None and fixed.version < 1.9
         fh.seek(256 + (136 if gdf1 else 204) * ns)
         raw = fh.read((80 if gdf1 else 8) * ns)
@@ -284,7 +284,7 @@ def _start(path: str) -> str:
     """The recording's start, ISO 8601 in UTC, as MNE reads it; ``""`` where not given."""
     with open_regular(path, buffering=-1) as fh:
         fh.seek(0)
-        fixed = counted_fixed(path, fh)
+        fixed = counted_fixed(path)
         fh.seek(168)
         raw = fh.read(16)
     if fixed is None or len(raw) < 16:

@@ -86,7 +86,7 @@ def gdf_records(path: str) -> GdfRecords | None:
     """The record layout of a GDF file :func:`~eegprep.readers.gdf_header.check_gdf` passed;
     ``None`` when it is not GDF."""
     with open_regular(path, buffering=-1) as fh:
-        fixed = counted_fixed(path, fh)  # (a count of -1 told)
+        fixed = counted_fixed(path)  # (a count of -1 told)
         if fixed is None or 0 in fixed.duration:
             return None
         ns = fixed.n_channels

@@ -59,7 +59,7 @@ def gdf_units(path: str) -> list[GdfUnit]:
     MNE scales only ``uV`` (GDF 1) and codes 4275 and 4274 (uV, mV; GDF 2) and takes every other
     unit for volts: a channel in mV (GDF 1) or nV was read 10^3 or 10^9 times too large."""
     with open_regular(path, buffering=-1) as fh:
-        fixed = counted_fixed(path, fh)  # (a count of -1 told)
+        fixed = counted_fixed(path)  # (a count of -1 told)
         if fixed is None:
             return []
         ns = fixed.n_channels
@@ -136,7 +136,7 @@ def gdf_events(path: str) -> GdfEvents | None:
     """The event table after the records (a file :func:`check_gdf` passed); ``None`` when there
     is none, or it is of a mode MNE does not read."""
     with open_regular(path, buffering=-1) as fh:
-        fixed = counted_fixed(path, fh)  # (a count of -1 told)
+        fixed = counted_fixed(path)  # (a count of -1 told)
         if fixed is None:
             return None
         ns = fixed.n_channels

@@ -18,6 +18,7 @@ Concurrency contract: read-only; nothing is cached.
 from __future__ import annotations
 
 import difflib
+import io
 import math
 import struct
 import zlib
@@ -31,12 +32,14 @@ from eegprep.base.errors import SourceError
 from eegprep.base.regular_files import open_regular
 from eegprep.base.wording import counted
 from eegprep.readers.mat_v5_stream import MI_DTYPES, MI_MATRIX, Cut, VariableStream, variables
+from eegprep.readers.read_once import once
 
 FIELD_VALUE_BYTES = 1 << 20
 """The largest field whose value :func:`struct_fields` reads (a rate, a count, a file name);
 larger ones (the samples) are described by class and shape only."""
 
 _ELEMENT_LIMIT = FIELD_VALUE_BYTES + 64  # the largest element read: a field's value, its tag
+_HEAD_BYTES = 1 << 16  # a larger field's bytes read: its head and a struct's field names
 
 _TEXT = {16: "utf-8", 17: "utf-16", 18: "utf-32", 4: "utf-16"}  # miUTF8/16/32, miUINT16
 _CLASSES = {1: "cell", 2: "struct", 3: "object", 4: "char", 5: "sparse", 6: "double",
@@ -112,9 +115,33 @@ class MatField:
 def struct_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
     """The fields ``names`` of the 1x1 struct ``variable`` of a MAT v5 file (those it has);
     ``None`` when the file holds no such struct, or its bytes cannot be walked (damaged: the
-    loader names what is wrong). MAT v7.3: :func:`~eegprep.readers.mat73.h5_struct_fields`."""
+    loader names what is wrong), or a field of ``names`` cannot be read. MAT v7.3:
+    :func:`~eegprep.readers.mat73.h5_struct_fields`. Every part of a header asks for its own
+    fields (an EEGLAB ``.set``'s data file, events, rate and channels): the struct is walked
+    once per read of the file for all of them (:func:`_every_field`)."""
+    found = _every_field(path, variable)
+    if found is None:
+        return None
+    picked: dict[str, MatField] = {}
+    for name, field in found.items():
+        if name in names and isinstance(field, _Unread):
+            return None
+        if name in names and isinstance(field, MatField):
+            picked[name] = field
+    return picked
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """A field whose value could not be read (refused only to a caller that asks for it)."""
+
+
+@once
+def _every_field(path: str, variable: str) -> dict[str, MatField | _Unread] | None:
+    """Every field of the 1x1 struct ``variable`` (:func:`struct_fields`), walked once per read
+    of the file (:mod:`~eegprep.readers.read_once`)."""
     try:
-        return _v5_fields(path, variable, names)
+        return _v5_fields(path, variable)
     except (Cut, struct.error, zlib.error, ValueError, OverflowError, OSError):
         return None
 
@@ -139,6 +166,7 @@ def variable_field(path: str, variable: str) -> MatField | None:
     return None
 
 
+@once
 def v5_listing(path: str) -> tuple[tuple[str, tuple[int, ...], str], ...] | None:
     """(name, shape, class) of each top-level variable of a MAT v5 file, as scipy's
     ``whosmat`` gives them (a char array's shape without its last dimension, ``'logical'``
@@ -160,19 +188,19 @@ def v5_listing(path: str) -> tuple[tuple[str, tuple[int, ...], str], ...] | None
     return tuple(out)
 
 
-def _v5_fields(path: str, variable: str, names: frozenset[str]) -> dict[str, MatField] | None:
+def _v5_fields(path: str, variable: str) -> dict[str, MatField | _Unread] | None:
     """Walk the file's top-level variables to ``variable``, then its struct's fields."""
     with open_regular(path, buffering=-1) as fh:
         for stream, order, n_bytes in variables(path, fh, _ELEMENT_LIMIT):
-            found = _top_struct(stream, order, n_bytes, variable, names)
+            found = _top_struct(stream, order, n_bytes, variable)
             if found is not None:
                 return found
     return None
 
 
 def _top_struct(
-    stream: VariableStream, order: str, n_bytes: int, variable: str, names: frozenset[str]
-) -> dict[str, MatField] | None:
+    stream: VariableStream, order: str, n_bytes: int, variable: str
+) -> dict[str, MatField | _Unread] | None:
     """The fields of this top-level matrix when it is the 1x1 struct ``variable``."""
     if n_bytes == 0:
         return None
@@ -182,18 +210,32 @@ def _top_struct(
     if _CLASSES.get(flags & 0xFF) != "struct" or math.prod(dims) != 1:
         return None
     fields = _field_names(stream, order)
-    out: dict[str, MatField] = {}
+    out: dict[str, MatField | _Unread] = {}
     for field in fields:
         mdtype, size = _tag(stream, order)
         if mdtype != MI_MATRIX:
             raise Cut(f"field {field!r} is not a MATLAB array")
-        start = stream.pos
-        if field in names and size:
-            out[field] = _field(stream, order, size)
-        elif field in names:
-            out[field] = MatField("double", (0, 0), np.zeros((0, 0)))
-        stream.skip(start + size - stream.pos)
+        out[field] = _own_field(stream, order, size)
     return out
+
+
+def _own_field(stream: VariableStream, order: str, size: int) -> MatField | _Unread:
+    """The field of ``size`` bytes at ``stream`` (an element's bytes at most; a larger one's
+    first :data:`_HEAD_BYTES`: its class, shape and field names, no value), parsed from its
+    own bytes and the stream left at its end: damage inside one field is refused only to a
+    caller that asks for that field (:func:`struct_fields`), as when each caller's walk
+    stepped over the fields it did not ask for."""
+    if not size:
+        return MatField("double", (0, 0), np.zeros((0, 0)))
+    n_read = size if size <= _ELEMENT_LIMIT else _HEAD_BYTES
+    own = stream.read(n_read)
+    stream.skip(size - n_read)
+    try:
+        return _field(
+            VariableStream(stream.path, io.BytesIO(own), n_read, False, n_read), order, size
+        )
+    except (Cut, struct.error, zlib.error, ValueError, OverflowError):
+        return _Unread()
 
 
 def _field_names(stream: VariableStream, order: str) -> list[str]:

@@ -144,8 +144,7 @@ from eegprep.readers.mne_units import (
 from eegprep.readers.read_once import one_read
 from eegprep.readers.set_events import unread_events
 from eegprep.readers.vhdr import read_vhdr, written_units
-from eegprep.readers.vhdr_text import clear_cache as text_cache_clear
-from eegprep.readers.vmrk import check_vmrk, forget_parsed
+from eegprep.readers.vmrk import check_vmrk
 
 if TYPE_CHECKING:
     from mne.io import BaseRaw
@@ -210,13 +209,10 @@ class MneReader(Reader):
             return EdfReader.read_header(path, part=part, **own)
         default_unit = str(own.get("default_unit", DEFAULT_UNIT))
         options = _check_options(path, options)
-        with one_read():  # (each header file parsed once for every check: read_once.py)
-            if PurePath(path).suffix.lower() == ".gdf" and mixed_sizes(path):  # MNE cannot
-                return gdf_own_header(path, options, part, default_unit, cls.name)
-            try:
-                return cls._open_described(path, options, part, default_unit)
-            finally:
-                forget_parsed()  # (the marker file parsed once for this header: not kept)
+        # (inside one_read, as every reader's read_header: each header file parsed once)
+        if PurePath(path).suffix.lower() == ".gdf" and mixed_sizes(path):  # MNE cannot
+            return gdf_own_header(path, options, part, default_unit, cls.name)
+        return cls._open_described(path, options, part, default_unit)
 
     @classmethod
     def _open_described(
@@ -434,7 +430,7 @@ def _open_raw(
         try:  # the format's own function: mne.io.read_raw guesses wrongly for "..edf"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                raw = _opener(fmt, func)(
+                raw = _opener(fmt, func, path)(
                     opened, preload=False, verbose="warning", **thawed_options(options)
                 )
                 if fmt == "Neuroscan CNT":  # MNE puts its events early (cnt_events.py)
@@ -458,8 +454,10 @@ def _open_raw(
     return raw, notes
 
 
-def _opener(fmt: str, func: str) -> Any:
-    """The function that opens a file of ``fmt``: MNE's ``func``; for EEGLAB, MNE's reader
+def _opener(fmt: str, func: str, source: str = "") -> Any:
+    """The function that opens a file of ``fmt`` (the recording ``source``, given as its held
+    name): MNE's ``func``; for BrainVision, eegprep's (given the header ``source``, whose
+    parse it shares, not MNE's copy of it); for EEGLAB, MNE's reader
     keeping the ``boundary`` events as MNE read them (:mod:`eegprep.readers.set_raw`: the file
     is parsed once, not again for them)."""
     import mne
@@ -467,7 +465,7 @@ def _opener(fmt: str, func: str) -> Any:
     if fmt == "BrainVision":  # text data read by eegprep (vhdr_raw.py), any layout
         from eegprep.readers.vhdr_raw import read_raw_brainvision
 
-        return read_raw_brainvision
+        return functools.partial(read_raw_brainvision, source=source or None)
     if fmt == "EEGLAB":
         try:
             from eegprep.readers.set_raw import read_raw_eeglab
@@ -741,7 +739,6 @@ def _meta(
 def clear_cache() -> None:
     """Forget every cached Raw of this process (tests, or after files were replaced)."""
     _open_raw.cache_clear()
-    text_cache_clear()
     _data_files.cache_clear()
 
 

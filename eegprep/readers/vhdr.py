@@ -342,7 +342,7 @@ def check_vhdr(path: str) -> None:
     read_vhdr(path)
 
 
-@once
+@once(copied=False)  # (frozen throughout: handed out uncopied, ~2 ms a read of 32 channels)
 def read_vhdr(path: str) -> VhdrFields:
     """A BrainVision header's fields, parsed as MNE parses them (its first line skipped, the
     text decoded in its ``Codepage=``, the sections up to ``[Comment]`` read by configparser)

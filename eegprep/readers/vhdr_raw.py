@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from mne.io.brainvision.brainvision import RawBrainVision
 
+from eegprep.readers.companions import vhdr_companions
 from eegprep.readers.vhdr import read_vhdr
 from eegprep.readers.vhdr_text import TextIndex, TextLayout, read_text, text_index
 
@@ -59,10 +60,13 @@ class RawBrainVisionText(RawBrainVision):
         _mult_cal_one(data, block, idx, cals, mult)
 
 
-def read_raw_brainvision(path: str, **options: Any) -> RawBrainVision:
+def read_raw_brainvision(path: str, *, source: str | None = None, **options: Any) -> RawBrainVision:
     """``mne.io.read_raw_brainvision(path, **options)``; a header of text data as
-    :class:`RawBrainVisionText`."""
-    fields = read_vhdr(path)
+    :class:`RawBrainVisionText`. ``path`` may be the copy MNE is given of the header ``source``
+    (:func:`~eegprep.readers.vhdr.openable_vhdr`): the fields and the text data's index are
+    the source's, parsed once for the read (:mod:`~eegprep.readers.read_once`), not its
+    copy's again."""
+    fields = read_vhdr(source or path)
     damaged = {c.key.encode() for c in fields.channels if c.damage}
     if fields.text is None and not damaged:
         return RawBrainVision(path, **options)
@@ -73,7 +77,7 @@ def read_raw_brainvision(path: str, **options: Any) -> RawBrainVision:
             with open(header, "wb") as fh:
                 fh.write(_mended_header(path, data_file, markers, damaged))
             return RawBrainVision(header, **options)
-    index = text_index(path, data_file, fields.text)
+    index = text_index(*_data_of(source or path, data_file), fields.text)
     with tempfile.TemporaryDirectory(prefix="eegprep-vhdr-text-") as tmp:
         placeholder = os.path.join(tmp, "samples")
         with open(placeholder, "wb") as fh:  # sparse: MNE takes the count from its size alone
@@ -82,6 +86,14 @@ def read_raw_brainvision(path: str, **options: Any) -> RawBrainVision:
         with open(header, "wb") as fh:
             fh.write(_binary_header(path, placeholder, markers, damaged))
         return RawBrainVisionText(header, data_file, fields.text, index, **options)
+
+
+def _data_of(source: str, data_file: str) -> tuple[str, str]:
+    """``(header, data file)`` as the check before MNE scans the text data
+    (:func:`~eegprep.readers.mne_prechecks.check_before_mne`): the source header and the data
+    file its look-up finds (the one ``data_file``, MNE's name for it, links to)."""
+    found = next((c.path for c in vhdr_companions(source) if c.key == "datafile"), None)
+    return source, found or data_file
 
 
 def _named(path: str) -> tuple[str, str | None]:

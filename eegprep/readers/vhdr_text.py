@@ -29,8 +29,9 @@ value parsed by Python; any other is read line by line, value by value, as numpy
 line of the wrong count, a value that is no number, a blank line among the samples, is refused
 in one line naming the data file and its line.
 
-Concurrency contract: pure functions of the data file and its :class:`TextLayout`; the index of
-the last few files scanned is kept per process, keyed by the file's stamps.
+Concurrency contract: pure functions of the data file and its :class:`TextLayout`; a file's
+index is kept for one read of its header alone (:mod:`eegprep.readers.read_once`), then by the
+Raw that reads its samples.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,10 +47,10 @@ from typing import BinaryIO
 import numpy as np
 
 from eegprep.base.errors import SourceError
-from eegprep.base.files import FileVersion, file_version
 from eegprep.base.regular_files import open_regular
 from eegprep.base.text import ascii_number
 from eegprep.base.wording import counted
+from eegprep.readers.read_once import once
 
 STEP = 1024
 """Samples between two offsets kept: a read starts at most this many samples before its
@@ -59,7 +59,6 @@ MAX_SAMPLE_LINE_BYTES = 1 << 20
 """The longest ``MULTIPLEXED`` line read (a sample's channels: 256 of 20 characters, 5 kB)."""
 _CHUNK = 1 << 20  # bytes of a VECTORIZED line read at a time
 _BLOCK_BYTES = 4 << 20  # bytes of MULTIPLEXED lines checked at a time (whole lines)
-_CACHE_SIZE = 8
 _NOT_TEXT = (
     "it holds bytes that are no text (NUL, or beyond ASCII): binary samples under a header "
     "saying DataFormat=ASCII?"
@@ -115,32 +114,20 @@ class TextIndex:
     leads: tuple[int, ...] = ()
 
 
-_SCANNED: OrderedDict[tuple[FileVersion, TextLayout], TextIndex] = OrderedDict()
-
-
-def clear_cache() -> None:
-    """Forget the text data files this process scanned."""
-    _SCANNED.clear()
-
-
+@once(files=(1,))
 def text_index(path: str, data_file: str, layout: TextLayout) -> TextIndex:
     """The :class:`TextIndex` of ``data_file``, the text data of the BrainVision header
-    ``path``, every line checked (from this process's cache when the file is unchanged).
+    ``path``, every line checked; scanned once per read of the header
+    (:mod:`~eegprep.readers.read_once`, keyed by the data file's identity: the check before
+    MNE opens the file and the opening share it; the Raw keeps it for its reads of samples).
 
     Raises :class:`SourceError` naming ``path``, the data file and its line."""
-    key = (file_version(data_file), layout)
-    found = _SCANNED.get(key)
-    if found is None:
-        with open_regular(data_file, buffering=-1) as fh:
-            cr = _cr_only(fh)
-        with _open_lines(data_file, cr) as fh:
-            scan = _Scan(path, os.path.basename(data_file), layout, fh)
-            found = scan.multiplexed() if layout.orientation == "MULTIPLEXED" else scan.vectorized()
-            found = replace(found, cr=cr)
-        _SCANNED[key] = found
-        while len(_SCANNED) > _CACHE_SIZE:
-            _SCANNED.popitem(last=False)
-    return found
+    with open_regular(data_file, buffering=-1) as fh:
+        cr = _cr_only(fh)
+    with _open_lines(data_file, cr) as fh:
+        scan = _Scan(path, os.path.basename(data_file), layout, fh)
+        found = scan.multiplexed() if layout.orientation == "MULTIPLEXED" else scan.vectorized()
+    return replace(found, cr=cr)
 
 
 def read_text(

@@ -22,7 +22,6 @@ section as no markers: that gives a warning here, as a missing marker file does.
 
 from __future__ import annotations
 
-import functools
 import locale
 import os
 import re
@@ -33,7 +32,6 @@ from pathlib import PurePath
 from typing import BinaryIO
 
 from eegprep.base.errors import SourceError
-from eegprep.base.files import FileVersion, file_version
 from eegprep.base.limits import check_allocation
 from eegprep.base.regular_files import open_regular
 from eegprep.base.validation import OTHER_DIGITS, other_digits
@@ -46,6 +44,7 @@ from eegprep.readers.companions import (
     wide_codepage_problem,
 )
 from eegprep.readers.event_count import check_event_count
+from eegprep.readers.read_once import once
 
 SEGMENT = "New Segment"
 """The marker type that opens a stretch of samples: the recording paused and resumed there (or
@@ -147,34 +146,18 @@ def check_vmrk(path: str, n_channels: int) -> str | None:
     vmrk = marker_file(path)
     if vmrk is None:
         return None
-    return _checked(path, vmrk, file_version(vmrk), n_channels)
+    return parsed_vmrk(path, vmrk, n_channels=n_channels).note
 
 
-@functools.lru_cache(maxsize=64)
-def _checked(path: str, vmrk: str, version: FileVersion, n_channels: int) -> str | None:
-    """:func:`check_vmrk` once per version of the marker file (it runs on every header read)."""
-    return _parsed(path, vmrk, version, n_channels).note
-
-
+@once(files=(1,), copied=False)
 def parsed_vmrk(path: str, vmrk: str, *, n_channels: int) -> VmrkFile:
-    """:func:`read_vmrk` of the current version of ``vmrk``, parsed once however many of
-    this module's readers ask for it while a header is read (the check, the segment starts
-    and dates, the leading markers): a marker file of 100,000 lines was parsed four times,
-    ~60% of its header's time."""
-    return _parsed(path, vmrk, file_version(vmrk), n_channels)
-
-
-@functools.lru_cache(maxsize=1)
-def _parsed(path: str, vmrk: str, version: FileVersion, n_channels: int) -> VmrkFile:
-    """:func:`read_vmrk` once per version of the marker file; one file kept (its markers
-    take ~600 bytes each: one header is read at a time in a process)."""
+    """:func:`read_vmrk`, parsed once however many of this module's readers ask for it while a
+    header is read (the check, the segment starts and dates, the leading markers: a marker
+    file of 100,000 lines was parsed four times, ~60% of its header's time), keyed by the
+    marker file's identity (:mod:`~eegprep.readers.read_once`: a changed file parsed again),
+    and dropped once the header is read: a worker does not hold a file's markers (up to ~60 MB
+    at the event bound) while it reads samples. Immutable: handed out uncopied."""
     return read_vmrk(path, vmrk, n_channels=n_channels)
-
-
-def forget_parsed() -> None:
-    """Drop the marker file :func:`parsed_vmrk` keeps, once a header is read: a worker does
-    not hold a file's markers (up to ~60 MB at the event bound) while it reads samples."""
-    _parsed.cache_clear()
 
 
 def segment_starts(path: str, n_channels: int) -> tuple[int, ...]:
@@ -188,13 +171,7 @@ def segment_starts(path: str, n_channels: int) -> tuple[int, ...]:
     vmrk = marker_file(path)
     if vmrk is None:
         return ()
-    return _segment_starts(path, vmrk, file_version(vmrk), n_channels)
-
-
-@functools.lru_cache(maxsize=64)
-def _segment_starts(path: str, vmrk: str, version: FileVersion, n_channels: int) -> tuple[int, ...]:
-    """:func:`segment_starts` once per version of the marker file."""
-    markers = _parsed(path, vmrk, version, n_channels).markers
+    markers = parsed_vmrk(path, vmrk, n_channels=n_channels).markers
     return tuple(sorted({m.position - 1 for m in markers if m.kind == SEGMENT and m.position > 1}))
 
 
@@ -204,7 +181,7 @@ def channel_markers(path: str, n_channels: int) -> tuple[VmrkMarker, ...]:
     vmrk = marker_file(path)
     if vmrk is None:
         return ()
-    markers = _parsed(path, vmrk, file_version(vmrk), n_channels).markers
+    markers = parsed_vmrk(path, vmrk, n_channels=n_channels).markers
     return tuple(m for m in markers if m.channel > 0)
 
 
@@ -216,15 +193,7 @@ def segment_dates(path: str, n_channels: int) -> tuple[tuple[int, datetime | Non
     vmrk = marker_file(path)
     if vmrk is None:
         return ()
-    return _segment_dates(path, vmrk, file_version(vmrk), n_channels)
-
-
-@functools.lru_cache(maxsize=64)
-def _segment_dates(
-    path: str, vmrk: str, version: FileVersion, n_channels: int
-) -> tuple[tuple[int, datetime | None], ...]:
-    """:func:`segment_dates` once per version of the marker file."""
-    markers = _parsed(path, vmrk, version, n_channels).markers
+    markers = parsed_vmrk(path, vmrk, n_channels=n_channels).markers
     found = [
         (max(m.position - 1, 0), _date(m.date) if _DIGITS.fullmatch(m.date) else None)
         for m in markers

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from eegprep.base.errors import SourceError
-from eegprep.readers import get_reader, vmrk
+from eegprep.readers import get_reader, read_once, vmrk
 from eegprep.readers.event_count import MAX_EVENTS
 from eegprep.readers.mne_formats import clear_cache
 from tests import peak_memory
@@ -70,7 +70,7 @@ def test_a_marker_file_is_parsed_once_per_header_in_bounded_memory(
     header = get_reader("mne").read_header(path)
     grown = peak_memory.peak() - before
     assert parses == ["rec.vmrk"]
-    assert vmrk._parsed.cache_info().currsize == 0  # not kept once the header is read
+    assert read_once.n_kept() == 0  # not kept once the header is read
     assert grown < BASE_BYTES + BYTES_PER_EVENT * N_EVENTS, f"{grown / 1e6:.0f} MB"
     codes = ("S  1", "S  2", "R  7")
     assert [(a.onset, a.duration, a.description) for a in header.annotations] == [

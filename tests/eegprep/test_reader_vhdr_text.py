@@ -248,7 +248,6 @@ def test_values_are_checked_a_block_at_a_time_with_numpys_verdicts(
 def _verdict(data: Path, layout: vhdr_text.TextLayout) -> str | np.ndarray:
     """Every value of ``data`` as :func:`~eegprep.readers.vhdr_text.read_text` reads it, or
     the message refusing it."""
-    vhdr_text.clear_cache()
     try:
         index = vhdr_text.text_index("h.vhdr", str(data), layout)
     except SourceError as exc:
