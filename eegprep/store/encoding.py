@@ -76,10 +76,37 @@ def as_stored(x: np.ndarray, encoding: dict[str, Any], *, in_place: bool = False
     for a in range(0, flat_in.size, AS_STORED_BLOCK):
         part = flat_in[a : a + AS_STORED_BLOCK]
         if scale is not None:
-            ints = np.rint(np.multiply(part, np.float32(scale), dtype=np.float32)).astype("<i4")
+            ints = quantize(part, scale, np.empty(part.shape, "<i4"))
             flat_out[a : a + AS_STORED_BLOCK] = np.divide(ints, scale, dtype=np.float64)
         else:
             flat_out[a : a + AS_STORED_BLOCK] = part.astype(np.float16)
+    return out
+
+
+EXACT_CODES = 2.0**16
+"""Codes below which :func:`quantize` multiplies in float32, as numcodecs' ``FixedScaleOffset``
+does (its product's rounding: under 1/512 of a code); a sample of a larger code is multiplied
+in float64, where float32's rounding of the product (``|code| * 2^-24`` codes, 4 at a 24-bit
+BDF's full scale) would break the half-quantum bound."""
+
+
+def quantize(
+    x: np.ndarray, scale: float, out: np.ndarray, scratch: np.ndarray | None = None
+) -> np.ndarray:
+    """The quantized encoding's int32 codes of float32 samples ``x`` (uV, any shape), at
+    ``scale`` codes per uV, written into ``out`` (int32, ``x``'s shape) and returned:
+    ``x * scale`` rounded half to even, numcodecs' integers where every code is under
+    :data:`EXACT_CODES`, the product taken in float64 for the samples whose code is not, so
+    that each code is within half a code of ``x * scale`` (what ``max_error_uv`` states).
+
+    ``scratch``: a float32 array of ``x``'s shape for the product (else one is made). The
+    range is the caller's (:func:`check_range`)."""
+    scaled = np.multiply(x, np.float32(scale), out=scratch, dtype=np.float32)
+    lo, hi = (float(scaled.min()), float(scaled.max())) if scaled.size else (0.0, 0.0)
+    np.rint(scaled, out=out, casting="unsafe")
+    if max(-lo, hi) >= EXACT_CODES:  # (NaN: refused after the write, whatever its code)
+        big = np.abs(scaled) >= EXACT_CODES
+        out[big] = np.rint(x[big].astype(np.float64) * scale)
     return out
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from eegprep.base.wording import counted
 from eegprep.store.blosc_codec import BloscCodec
-from eegprep.store.encoding import check_range, limit_uv
+from eegprep.store.encoding import check_range, limit_uv, quantize
 from eegprep.store.fs import Location
 
 MISSING = np.uint64(2**64 - 1)  # the index's offset and length of a chunk that is not stored
@@ -402,7 +402,9 @@ class Quantizer:
     """eegprep's quantizer, the ``numcodecs.fixedscaleoffset`` filter that the ``data`` array's
     metadata names (``offset`` 0, float32 -> int32 at ``scale`` codes per uV), as the writer
     needs it: its parameters, and ``encode``, which gives numcodecs' integers
-    (``tests/eegprep/test_shards.py``) without importing numcodecs."""
+    (``tests/eegprep/test_shards.py``) without importing numcodecs, but for codes of
+    :data:`~eegprep.store.encoding.EXACT_CODES` or more (:func:`~eegprep.store.encoding.quantize`:
+    taken in float64, within half a code where numcodecs' float32 product is not)."""
 
     offset: float
     scale: float
@@ -413,6 +415,12 @@ class Quantizer:
     def encode(self, buf: np.ndarray) -> np.ndarray:
         """``round((x - offset) * scale)`` (half to even) as ``astype``, flattened."""
         arr = np.asarray(buf).view(self.dtype).reshape(-1)
+        if (
+            self.offset == 0
+            and np.dtype(self.dtype) == np.float32
+            and np.dtype(self.astype) == "<i4"
+        ):
+            return quantize(arr, self.scale, np.empty(arr.shape, "<i4"))  # (the writer's)
         return np.around((arr - self.offset) * self.scale).astype(self.astype, copy=False)
 
 
@@ -518,9 +526,9 @@ class ShardWriter:
         values: Any
         if plain_quantizer(self.filters, self.dtype):
             # numcodecs' FixedScaleOffset.encode (float32 ``x * scale``, rounded half to even,
-            # cast to int32) in place of its three temporary copies: the same integers
-            scaled = np.multiply(chunk, np.float32(self.filters[0].scale), out=self._scaled)
-            values = np.rint(scaled, out=self._ints, casting="unsafe")
+            # cast to int32) in place of its three temporary copies: the same integers, but
+            # for codes of EXACT_CODES or more, whose product is taken in float64
+            values = quantize(chunk, self.filters[0].scale, self._ints, self._scaled)
         else:
             values = np.ascontiguousarray(chunk).astype(self.dtype, copy=False)
             for codec in self.filters:
