@@ -293,7 +293,9 @@ def stream_preprocessed(opened: Opened) -> Generator[np.ndarray, None, None]:
         head = source_head(p.reader, p.header, p.mapping, p.groups, heads)
     ranged = [p.header.signals[i].range_uv is not None for i in p.mapping.source_indices]
     stats = sums.stats(opened.n_samples)
-    _, more = judge_quality(p.task.manifest.mains, opened.path, p.mapping, stats, head, ranged)
+    _, more = judge_quality(
+        p.task.manifest.mains, opened.path, p.mapping, stats, head, ranged, (p.reader, p.header)
+    )
     opened.warnings += more
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from eegprep.base.errors import SourceError
 from eegprep.base.strict_json import check_values
 from eegprep.corpus.sidecars import SidecarResult
+from eegprep.ingestion.nonfinite_source import nonfinite_problem
 from eegprep.ingestion.source_channels import RateGroup, rate_groups
 from eegprep.pipeline import qc
 from eegprep.pipeline.channels import ChannelMapping, shown_label
-from eegprep.readers.base import Header
+from eegprep.readers.base import Header, Reader
 
 
 def judge_quality(
@@ -24,18 +25,24 @@ def judge_quality(
     stats: dict[str, Any],
     head: qc.HeadChecks,
     ranged: list[bool],
+    source: tuple[type[Reader], Header],
 ) -> tuple[dict[str, Any], list[str]]:
     """The record's ``qc`` and the report's QC warnings (``mains``: the corpus's line
     frequency in Hz), from the written samples' statistics
     and the checks of the source's head (of the first rate group; ``ranged``: whether each
     channel's source states its physical range); a recording that fails a
     check (samples not finite, every channel constant or flat, units off, a channel louder than
-    any scalp potential) is refused."""
+    any scalp potential) is refused. ``source``: its reader and header, read again only to
+    say why a channel's samples are not finite (:func:`nonfinite_problem`)."""
     names = list(mapping.names)
     flags, more = qc.summarize(stats["rms"], names, head, mains)
     if any(stats["n_nonfinite"]):
-        bad = [n for n, k in zip(names, stats["n_nonfinite"]) if k]
-        raise SourceError(path, f"non-finite samples (NaN/inf) in channels {', '.join(bad)}")
+        bad = [
+            (src, name)
+            for src, name, k in zip(mapping.source_indices, names, stats["n_nonfinite"])
+            if k
+        ]
+        raise SourceError(path, nonfinite_problem(*source, bad))
     if head.constant:
         raise SourceError(path, "every EEG channel is constant: nothing to learn from")
     problem = qc.unit_problem(flags["median_rms_uv"]) or qc.loud_problem(

@@ -244,7 +244,9 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     record = _fingerprinted(task, record, digest, before)
     head = source_head(src.reader, src.header, src.mapping, src.groups, heads)
     ranged = [src.header.signals[i].range_uv is not None for i in src.mapping.source_indices]
-    quality, more = judge_quality(task.manifest.mains, path, src.mapping, stats, head, ranged)
+    quality, more = judge_quality(
+        task.manifest.mains, path, src.mapping, stats, head, ranged, (src.reader, src.header)
+    )
     record = record.replace(
         chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
     )
