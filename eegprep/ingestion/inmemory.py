@@ -206,8 +206,10 @@ class Opened:
     def as_float32(self, exc: EncodingRangeError) -> None:
         """After :class:`EncodingRangeError` from a stream: its samples are streamed again
         as float32 (as computed), as an ingest stores such a recording under ``auto`` (its
-        warning added), or refused in one line under a named encoding."""
-        self.warnings.append(float32_instead(self.path, self._parts.task.recipe, exc))
+        warning added), or, under a named encoding, refused in one line at the stream's end
+        (after the recording's own checks, as an ingest refuses it)."""
+        said, self._parts.refusal = float32_instead(self._parts.task.recipe, exc)
+        self.warnings += said
         self._parts.encoding = choose_encoding("float32", [])
 
 
@@ -222,6 +224,7 @@ class _Parts:
     task: IngestTask
     file_limits: limits.Limits
     encoding: dict[str, Any]
+    refusal: str | None = None  # a named encoding's (:meth:`Opened.as_float32`)
 
 
 def open_preprocessed(
@@ -296,6 +299,8 @@ def stream_preprocessed(opened: Opened) -> Generator[np.ndarray, None, None]:
     _, more = judge_quality(
         p.task.manifest.mains, opened.path, p.mapping, stats, head, ranged, (p.reader, p.header)
     )
+    if p.refusal:
+        raise SourceError(opened.path, p.refusal)
     opened.warnings += more
 
 

@@ -234,10 +234,12 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     def on_head(first_block: np.ndarray) -> None:
         heads.append(check_head(first_block))
 
+    refusal = None
     try:
         stats, digest = _write_samples(task, path, src, record, heads, on_head)
     except EncodingRangeError as exc:
-        warnings.append(float32_instead(path, task.recipe, exc))
+        said, refusal = float32_instead(task.recipe, exc)
+        warnings += said
         # this recording as float32 instead (its record says so), written again
         record = record.replace(**choose_encoding("float32", []))
         stats, digest = _write_samples(task, path, src, record, heads, on_head)
@@ -247,6 +249,8 @@ def _ingest(task: IngestTask, path: str) -> tuple[RecordingRecord, list[str]]:
     quality, more = judge_quality(
         task.manifest.mains, path, src.mapping, stats, head, ranged, (src.reader, src.header)
     )
+    if refusal:  # (a named encoding's, once the recording's own checks passed)
+        raise SourceError(path, refusal)
     record = record.replace(
         chunk_crc32c=stats["chunk_crc32c"], target_crc32c=stats.get("target_crc32c"), qc=quality
     )
@@ -336,13 +340,15 @@ def _write_samples(
     return stats, digest
 
 
-def float32_instead(path: str, recipe: Recipe, exc: EncodingRangeError) -> str:
-    """The report's warning when a recording's samples do not fit its encoding and ``auto``
-    stores it as float32 instead; under a named encoding (the store's) the recording is
-    refused: :class:`SourceError`."""
+def float32_instead(recipe: Recipe, exc: EncodingRangeError) -> tuple[list[str], str | None]:
+    """What follows when a recording's samples do not fit its encoding, and are streamed again
+    as float32: under ``auto`` the report's warning (stored as float32); under a named
+    encoding (the store's) the refusal's problem, to raise once the whole recording's own
+    checks passed: a channel louder than any scalp is refused as such first (float32 would
+    refuse it too, where the encoding's line said to ingest with ``--encoding float32``)."""
     if recipe.encoding != "auto":
-        raise SourceError(path, exc.problem()) from exc
-    return exc.float32_note()
+        return [], exc.problem()
+    return [exc.float32_note()], None
 
 
 MAX_STORED_SAMPLES = 2**31 - 1

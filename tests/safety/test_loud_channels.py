@@ -76,3 +76,22 @@ def test_the_command_prints_one_line_for_it(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith(
         "skipped: train/subj1_series1_data.csv: channel FP1"
     )
+
+
+@pytest.mark.parametrize("encoding", ["quantized", "float16"])
+def test_a_named_encoding_refuses_a_loud_channel_as_loud(tmp_path: Path, encoding: str) -> None:
+    """Under a named encoding the line was the encoding's (``samples reach 6.679e+29 uV,
+    beyond the quantized encoding's ...: ingest with --encoding float32``), whose advice led to
+    the loud channel's refusal on the next run: the whole recording's checks come first."""
+    bad = np.random.default_rng(2).standard_normal((len(CHANNELS), 500 * 20)) * 200
+    bad[2, 4000] = 1e30  # F3
+    path = tmp_path / "gl" / "train" / "subj1_series1_data.csv"
+    _table(path, bad)
+    recipe = Recipe(encoding=encoding)  # type: ignore[arg-type]
+    cfg = IngestConfig(workers=0, progress=False, recipe=recipe)
+    report = ingest("grasp_lift", src=tmp_path / "gl", out=tmp_path / "s.zarr", config=cfg)
+    (line,) = report.failed
+    assert "channel F3: RMS up to" in line and "beyond any scalp potential" in line, line
+    assert "--encoding float32" not in line
+    with pytest.raises(SourceError, match=r"channel F3: RMS up to .* beyond any scalp potential"):
+        read_preprocessed(path, load_manifest("grasp_lift"), recipe=recipe)
