@@ -569,10 +569,27 @@ def _load(
         unfilled[:n_signals] = np.isnan(values[:, :n_signals]).all(axis=0)
     checked = np.flatnonzero(~unfilled)
     if not np.isfinite(values[:, checked]).all():
-        row = int(np.flatnonzero(~np.isfinite(values[:, checked]).all(axis=1))[0])
-        line = row_lines(path, dialect, row)[0]
-        raise SourceError(path, f"non-finite value (nan/inf) on line {line}")
+        raise SourceError(path, _nonfinite_cell(path, dialect, values, checked, used))
     return values
+
+
+def _nonfinite_cell(
+    path: str, dialect: Dialect, values: np.ndarray, checked: np.ndarray, used: list[str]
+) -> str:
+    """The problem of the first cell of the ``checked`` columns that is not finite: its line,
+    its column and what it holds (numpy reads a number beyond float64's range, ``1e400`` or
+    400 digits, as infinite; a line that said ``nan/inf`` alone sent the user to look for
+    text the cell does not hold)."""
+    bad = ~np.isfinite(values[:, checked])
+    row = int(np.flatnonzero(bad.any(axis=1))[0])
+    col = int(checked[int(np.argmax(bad[row]))])
+    line = row_lines(path, dialect, row)[0]
+    held = (
+        "NaN"
+        if np.isnan(values[row, col])
+        else f"infinite, or a number beyond 64-bit floats' +-{np.finfo(np.float64).max:.2g}"
+    )
+    return f"non-finite value (nan/inf) on line {line}, column {used[col]!r}: {held}"
 
 
 def _nan_signals(path: str, values: np.ndarray, signal_names: list[str]) -> list[int]:

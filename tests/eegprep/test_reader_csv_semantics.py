@@ -199,7 +199,10 @@ _SPACED = ["", "   ", "# exported by a spreadsheet", "\t"]
 @pytest.mark.parametrize(
     ("rows", "bad", "options", "message"),
     [
-        (["0,1", "1,nan", "2,3"], "1,nan", {"sfreq": 1}, "non-finite value (nan/inf) on line {}"),
+        (
+            ["0,1", "1,nan", "2,3"], "1,nan", {"sfreq": 1},
+            "non-finite value (nan/inf) on line {}, column 'Fp1': NaN",
+        ),
         (
             ["0.0,1", "0.1,2", "0.05,3"], "0.05,3", {"time_column": "Time"},
             "time column 'Time' does not increase on line {}",

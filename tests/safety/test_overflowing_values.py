@@ -126,3 +126,27 @@ def test_the_command_prints_the_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     (line,) = result.stderr.splitlines()
     assert line.startswith("skipped: a_raw.fif: channel F3: samples up to 3e+38 uV"), line
+
+
+@pytest.mark.parametrize("cell", ["9" * 400, "1e400", "-1E+999"])
+def test_a_csv_number_beyond_64_bit_floats_is_named_by_line_and_column(
+    tmp_path: Path, cell: str
+) -> None:
+    """numpy reads such a cell as infinite: the line said ``non-finite value (nan/inf) on line
+    4002`` of a cell holding digits alone."""
+    x = np.random.default_rng(0).standard_normal((len(CHANNELS), FS * 60)) * 30
+    rows = [f"{i / FS!r}," + ",".join(repr(float(v)) for v in col) for i, col in enumerate(x.T)]
+    rows[4000] = rows[4000].split(",", 3)
+    rows[4000][3] = cell + rows[4000][3][rows[4000][3].index(",") :]
+    rows[4000] = ",".join(rows[4000])
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.csv").write_text("Time," + ",".join(CHANNELS) + "\n" + "\n".join(rows) + "\n")
+    manifest = _manifest(tmp_path) / "csv.toml"
+    cfg = IngestConfig(workers=0, progress=False)
+    report = ingest(str(manifest), src=src, out=tmp_path / "s.zarr", config=cfg)
+    (line,) = report.failed
+    assert line == (
+        "a.csv: non-finite value (nan/inf) on line 4002, column 'F3': infinite, or a number "
+        "beyond 64-bit floats' +-1.8e+308"
+    )
