@@ -150,3 +150,16 @@ def test_a_csv_number_beyond_64_bit_floats_is_named_by_line_and_column(
         "a.csv: non-finite value (nan/inf) on line 4002, column 'F3': infinite, or a number "
         "beyond 64-bit floats' +-1.8e+308"
     )
+
+
+def test_each_channel_is_named_with_its_own_first_time(tmp_path: Path) -> None:
+    """The refused channels' sources are read together, once."""
+    x = np.random.default_rng(3).standard_normal((len(CHANNELS), FS * 60)) * 30
+    x[2, 4000] = np.nan  # F3 at 16 s
+    x[4, 100:] = np.inf  # C3 from 0.4 s
+    kind = _write(tmp_path / "src", "mat", x)
+    cfg = IngestConfig(workers=0, progress=False)
+    manifest = _manifest(tmp_path) / f"{kind}.toml"
+    report = ingest(str(manifest), src=tmp_path / "src", out=tmp_path / "s.zarr", config=cfg)
+    (line,) = report.failed
+    assert "in channels F3 (first at 16 s), C3 (first at 0.4 s): the source holds" in line
