@@ -61,6 +61,9 @@ class Discovery:
     items: list[SourceItem]
     unmatched: list[tuple[str, str]] = field(default_factory=list)
     n_files: int = 0
+    twins: dict[str, str] = field(default_factory=dict)
+    """Each second name of a file skipped (a hard link, or a link to a file listed under its
+    own name) -> the name it is listed under (:func:`~eegprep.corpus.walk.one_name_each`)."""
 
 
 def _anchor(pattern: str) -> str:
@@ -189,7 +192,7 @@ def discover(
     )
     items = _items(manifest, root, kept, listable, unmatched)
     n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
-    return Discovery(root, resolve_names(items), unmatched, n_files)
+    return Discovery(root, resolve_names(items), unmatched, n_files, dict(twins))
 
 
 def _items(

@@ -50,6 +50,8 @@ from eegprep.ingestion.source_presence import (
     held_elsewhere,
     hidden_note,
     moved_sources,
+    second_names,
+    twin_note,
 )
 from eegprep.ingestion.task import IngestResult, IngestTask, recipe_for_manifest, run_task
 from eegprep.readers import clear_caches
@@ -157,7 +159,7 @@ def ingest(
                 _repair_bookkeeping(writer, cfg, report)
                 tasks = _plan(manifest, found, writer, cfg, report, seen)
                 now = {t.rid for t in tasks}  # (a source moved, its name kept, is not gone)
-                gone = _sources_gone(manifest, str(found.root), writer, cfg, report, now)
+                gone = _sources_gone(manifest, found, writer, cfg, report, now)
                 listed = _run(tasks, writer, cfg, report, seen)
                 _note_renamed(gone, listed, writer, report, manifest.name)
             except BaseException:
@@ -353,7 +355,7 @@ GONE = "(sources gone)"
 
 def _sources_gone(
     manifest: Manifest,
-    root: str,
+    found: Discovery,
     writer: StoreWriter,
     cfg: IngestConfig,
     report: IngestReport,
@@ -368,16 +370,19 @@ def _sources_gone(
     an I/O error is not proof, nor is a folder of its path that hides what it held (a link to
     nothing, an empty folder, a mount point with nothing on it: a disk not mounted), and keeps
     its recordings, named on a note line (one per such folder). A recording this run ingests
-    (``ingesting``: ids; a source moved to another folder, its name kept) has one. Nothing
-    is pruned when more
-    than ``cfg.prune_max`` of the corpus's listed recordings (or all of them) are gone: that is
-    a wrong ``--src``, a partial copy or a half-mounted share far more often than a corpus that
-    lost that much.
+    (``ingesting``: ids; a source moved to another folder, its name kept) has one, and a
+    source now a second name of another file is gone (:func:`second_names`). Nothing is pruned
+    when more than ``cfg.prune_max`` of the corpus's listed recordings (or all of them) are
+    gone: a wrong ``--src``, a partial copy or a half-mounted share far more often than a
+    corpus that lost that much.
     """
+    root = str(found.root)
     mine = _corpus_records(writer, manifest)
     gone, unsure, hidden = _presence(
         {r: rec for r, rec in mine.items() if r not in ingesting}, root
     )
+    twinned = second_names(mine, found.twins, set(gone) | set(ingesting))
+    gone.update(twinned)
     roots = _other_roots(writer, manifest.name, root) if gone else []
     sources = {r: str(rec.get("source")) for r, rec in mine.items()}
     here = [src for r, src in sources.items() if r not in gone]
@@ -393,6 +398,7 @@ def _sources_gone(
             + (", ..." if len(unsure) > 3 else "")
         )
     notes.extend(_hidden_notes(hidden))
+    notes.extend(twin_note(rid, rec, found.twins) for rid, rec in twinned.items() if rid in gone)
     notes.extend(
         elsewhere_note(other, ids, root, report.root_from) for other, ids in elsewhere.items()
     )
@@ -405,8 +411,23 @@ def _sources_gone(
             f"{counted(report.n_removed, 'recording')} removed: their source is gone (--prune)"
         )
         return {}
-    notes.append(_kept_note(cfg, gone, len(mine), root, report.root_from))
+    notes.extend(_kept_notes(cfg, gone, twinned, len(mine), root, report.root_from))
     return _by_source_hash(gone)
+
+
+def _kept_notes(
+    cfg: IngestConfig,
+    gone: dict[str, dict[str, Any]],
+    twinned: dict[str, dict[str, Any]],
+    n_mine: int,
+    root: str,
+    setting: str,
+) -> list[str]:
+    """:func:`_kept_note` on the ``gone`` recordings kept, those whose source is a second name
+    of another file (``twinned``, named on lines of their own) left out unless ``--prune``
+    refused them all."""
+    rest = {r: rec for r, rec in gone.items() if r not in twinned}
+    return [_kept_note(cfg, rest or gone, n_mine, root, setting)] if rest or cfg.prune else []
 
 
 def _other_roots(writer: StoreWriter, corpus: str, root: str) -> list[str]:

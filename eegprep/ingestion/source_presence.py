@@ -215,3 +215,27 @@ def elsewhere_note(other: str, ids: list[str], root: str, setting: str = "--src"
         f"name?): {names}; kept, --prune "
         f"removes {them} only once {shown_path(other)} no longer holds {them}"
     )
+
+
+def second_names(
+    mine: dict[str, dict[str, Any]], twins: dict[str, str], skip: set[str]
+) -> dict[str, dict[str, Any]]:
+    """The listed recordings of ``mine`` (``skip`` left out) whose source is now a second name
+    of another file (``twins``: :attr:`~eegprep.corpus.discover.Discovery.twins`), which
+    discovery skips: each was left listed from bytes its path may no longer hold, neither
+    ingested again nor named."""
+    return {
+        rid: rec
+        for rid, rec in sorted(mine.items())
+        if rid not in skip and isinstance(rec.get("source"), str) and rec["source"] in twins
+    }
+
+
+def twin_note(rid: str, rec: dict[str, Any], twins: dict[str, str]) -> str:
+    """The line on a listed recording whose source is now a second name of another file."""
+    source = str(rec.get("source"))
+    return (
+        f"{rid}: its source {shown_path(source)} is now a second name of "
+        f"{shown_path(twins[source])} (a hard link, or a link to it), ingested under that name "
+        "only: its record holds what the file held before; --prune removes it"
+    )

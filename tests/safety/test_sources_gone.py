@@ -320,3 +320,29 @@ def test_a_file_deleted_from_a_copy_of_the_corpus_is_pruned(tmp_path: Path) -> N
     rep = ingest_folder(copy, out, prune=True)
     assert (rep.n_current, rep.n_removed) == (2, 1)
     assert set(open_store(out).index_rows()) == {"folder/site_r0", "folder/site_r1"}
+
+
+@pytest.mark.parametrize("how", ["symlink", "hardlink", "symlink, same bytes"])
+def test_a_source_made_a_second_name_of_another_file_is_not_left_listed_unsaid(
+    tmp_path: Path, how: str
+) -> None:
+    """A listed source replaced by a link to another file of the corpus (a dedupe tool's hard
+    link, a symbolic link) is that file's second name, which discovery skips (ingested once,
+    under its first name): its recording, listed from bytes its path no longer holds, was
+    neither ingested again, called gone nor named (nor pruned)."""
+    src, out = _corpus(tmp_path)
+    r1, r2 = src / "site" / "r1.edf", src / "site" / "r2.edf"
+    if how == "symlink, same bytes":
+        shutil.copyfile(r1, r2)  # the same bytes: a duplicate a dedupe tool links
+        assert ingest_folder(src, out).n_ingested == 1
+    r2.unlink()
+    (r2.symlink_to(r1) if how.startswith("symlink") else r2.hardlink_to(r1))
+
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.n_current) == (0, 2), rep.to_dict()
+    (line,) = [w for w in rep.warnings[GONE] if "folder/site_r2" in w]
+    assert "site/r1.edf" in line and "--prune" in line
+    rep = ingest_folder(src, out, prune=True)
+    assert (rep.n_ingested, rep.n_current, rep.n_removed) == (0, 2, 1)
+    assert set(open_store(out).index_rows()) == {"folder/site_r0", "folder/site_r1"}
+    assert validate(str(out)) == (2, [])
