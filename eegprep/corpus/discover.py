@@ -64,6 +64,22 @@ class Discovery:
     twins: dict[str, str] = field(default_factory=dict)
     """Each second name of a file skipped (a hard link, or a link to a file listed under its
     own name) -> the name it is listed under (:func:`~eegprep.corpus.walk.one_name_each`)."""
+    twin_folders: dict[str, str] = field(default_factory=dict)
+    """Each folder not walked as a second name of another -> that folder
+    (:attr:`~eegprep.corpus.walk.Tree.second_folders`)."""
+
+    def first_name(self, rel: str) -> str | None:
+        """The path the file ``rel`` (relative to the root) is listed under where ``rel`` is
+        a second name of it (:attr:`twins`, or a path under one of :attr:`twin_folders`),
+        else None."""
+        if rel in self.twins:
+            return self.twins[rel]
+        parts = rel.split("/")
+        for n in range(len(parts) - 1, 0, -1):
+            first = self.twin_folders.get("/".join(parts[:n]))
+            if first is not None:
+                return "/".join([first, *parts[n:]] if first else parts[n:])
+        return None
 
 
 def _anchor(pattern: str) -> str:
@@ -192,7 +208,9 @@ def discover(
     )
     items = _items(manifest, root, kept, listable, unmatched)
     n_files = len(rels) + sum(1 for rel in odd if not excluded(rel))  # odd ones are skipped
-    return Discovery(root, resolve_names(items), unmatched, n_files, dict(twins))
+    return Discovery(
+        root, resolve_names(items), unmatched, n_files, dict(twins), tree.second_folders
+    )
 
 
 def _items(

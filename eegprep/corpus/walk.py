@@ -50,10 +50,14 @@ class Tree:
         as a path relative to the root with ``/`` between folders, in sorted order.
     problems : list of (str, str)
         ``("folder/", why)`` for each folder or link to one that was not listed.
+    second_folders : dict of str to str
+        Each folder not listed as a second name of a folder listed (a link to it, a bind
+        mount) -> that folder's path (``""``: the root), both relative, without a final ``/``.
     """
 
     entries: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    second_folders: dict[str, str] = field(default_factory=dict)
 
 
 def is_hidden(rel: str) -> bool:
@@ -86,6 +90,7 @@ def walk_corpus(root: Path, left_out: Callable[[str], bool] = is_hidden) -> Tree
             tree.problems.append((f"{as_text(rel)}/", LOOP))
         elif key in listed:
             tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
+            tree.second_folders[rel] = listed[key]
         else:
             _walk(path, rel, tree, listed, links, left_out)
     tree.entries.sort()
@@ -147,6 +152,7 @@ def _walk(
             if key in listed:  # reached again: a bind mount of a folder above, or inside a
                 # folder that a link listed first
                 tree.problems.append((f"{as_text(rel)}/", _second_name(listed[key])))
+                tree.second_folders[rel] = listed[key]
                 continue
             listed[key] = rel
             with os.scandir(path) as it:  # by name: the file system's order is no one's

@@ -381,8 +381,8 @@ def _sources_gone(
     gone, unsure, hidden = _presence(
         {r: rec for r, rec in mine.items() if r not in ingesting}, root
     )
-    twinned = second_names(mine, found.twins, set(gone) | set(ingesting))
-    gone.update(twinned)
+    twinned = second_names(mine, found, set(gone) | set(ingesting))
+    gone.update({rid: rec for rid, (rec, _) in twinned.items()})
     roots = _other_roots(writer, manifest.name, root) if gone else []
     sources = {r: str(rec.get("source")) for r, rec in mine.items()}
     here = [src for r, src in sources.items() if r not in gone]
@@ -398,7 +398,7 @@ def _sources_gone(
             + (", ..." if len(unsure) > 3 else "")
         )
     notes.extend(_hidden_notes(hidden))
-    notes.extend(twin_note(rid, rec, found.twins) for rid, rec in twinned.items() if rid in gone)
+    notes.extend(twin_note(r, *twin) for r, twin in twinned.items() if r in gone)
     notes.extend(
         elsewhere_note(other, ids, root, report.root_from) for other, ids in elsewhere.items()
     )
@@ -418,7 +418,7 @@ def _sources_gone(
 def _kept_notes(
     cfg: IngestConfig,
     gone: dict[str, dict[str, Any]],
-    twinned: dict[str, dict[str, Any]],
+    twinned: dict[str, Any],
     n_mine: int,
     root: str,
     setting: str,

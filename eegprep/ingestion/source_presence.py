@@ -26,7 +26,7 @@ from typing import Any
 from eegprep.base.errors import SourceError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.wording import counted, noun
-from eegprep.corpus.discover import SourceItem
+from eegprep.corpus.discover import Discovery, SourceItem
 from eegprep.corpus.sources import HASHES, file_digest
 
 GONE = "gone"
@@ -218,24 +218,27 @@ def elsewhere_note(other: str, ids: list[str], root: str, setting: str = "--src"
 
 
 def second_names(
-    mine: dict[str, dict[str, Any]], twins: dict[str, str], skip: set[str]
-) -> dict[str, dict[str, Any]]:
+    mine: dict[str, dict[str, Any]], found: Discovery, skip: set[str]
+) -> dict[str, tuple[dict[str, Any], str]]:
     """The listed recordings of ``mine`` (``skip`` left out) whose source is now a second name
-    of another file (``twins``: :attr:`~eegprep.corpus.discover.Discovery.twins`), which
-    discovery skips: each was left listed from bytes its path may no longer hold, neither
+    of another file (:meth:`~eegprep.corpus.discover.Discovery.first_name`: a hard link, a
+    link to it or to its folder), which discovery skips: ``id -> (record, the name it is
+    listed under)``. Each was left listed from bytes its path may no longer hold, neither
     ingested again nor named."""
-    return {
-        rid: rec
-        for rid, rec in sorted(mine.items())
-        if rid not in skip and isinstance(rec.get("source"), str) and rec["source"] in twins
-    }
+    out = {}
+    for rid, rec in sorted(mine.items()):
+        source = rec.get("source")
+        first = found.first_name(source) if isinstance(source, str) else None
+        if rid not in skip and first is not None:
+            out[rid] = (rec, first)
+    return out
 
 
-def twin_note(rid: str, rec: dict[str, Any], twins: dict[str, str]) -> str:
-    """The line on a listed recording whose source is now a second name of another file."""
-    source = str(rec.get("source"))
+def twin_note(rid: str, rec: dict[str, Any], first: str) -> str:
+    """The line on a listed recording (record ``rec``) whose source is now a second name of
+    ``first``."""
     return (
-        f"{rid}: its source {shown_path(source)} is now a second name of "
-        f"{shown_path(twins[source])} (a hard link, or a link to it), ingested under that name "
-        "only: its record holds what the file held before; --prune removes it"
+        f"{rid}: its source {shown_path(str(rec.get('source')))} is now a second name of "
+        f"{shown_path(first)} (a hard link, or a link to it or to its folder), ingested under "
+        "that name only: its record holds what the file held before; --prune removes it"
     )

@@ -346,3 +346,27 @@ def test_a_source_made_a_second_name_of_another_file_is_not_left_listed_unsaid(
     assert (rep.n_ingested, rep.n_current, rep.n_removed) == (0, 2, 1)
     assert set(open_store(out).index_rows()) == {"folder/site_r0", "folder/site_r1"}
     assert validate(str(out)) == (2, [])
+
+
+def test_sources_under_a_folder_made_a_second_name_of_another_are_not_left_listed_unsaid(
+    tmp_path: Path,
+) -> None:
+    """A folder of listed sources replaced by a link to another folder of the corpus holding
+    files of the same names: the walk lists that folder once, under its own name, and the
+    recordings under the link's name stayed listed from their old bytes, unsaid and unpruned."""
+    src, out = tmp_path / "src", tmp_path / "s.zarr"
+    for k in range(2):
+        write_edf(src, f"a/r{k}.edf", seed=k)
+        write_edf(src, f"b/r{k}.edf", seed=10 + k)
+    write_edf(src, "c/r0.edf", seed=20)
+    assert ingest_folder(src, out).n_ingested == 5
+    shutil.rmtree(src / "b")
+    (src / "b").symlink_to(src / "a")
+
+    rep = ingest_folder(src, out)
+    assert (rep.n_ingested, rep.n_current) == (0, 3), rep.to_dict()
+    lines = [w for w in rep.warnings[GONE] if "second name" in w]
+    assert len(lines) == 2 and "folder/b_r0" in lines[0] and "a/r0.edf" in lines[0]
+    rep = ingest_folder(src, out, prune=True)
+    assert (rep.n_ingested, rep.n_current, rep.n_removed) == (0, 3, 2)
+    assert set(open_store(out).index_rows()) == {"folder/a_r0", "folder/a_r1", "folder/c_r0"}
