@@ -99,6 +99,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
+from labram.train.run_folders import check_run_folders, make_run_folder
 from labram.train.set_scope import check_split_seed
 from labram.train.stage_checks import check_stage_config
 
@@ -261,7 +262,7 @@ def _one_seed(
     task = with_smoothing(task, cfg)
     run.on_epoch_end = _KeepBest(task, splits["val"], run, subjects, split)
     if dinfo.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        make_run_folder(run_dir)
         record = {**cfg.to_dict(), backbone_used.KEY: backbone}
         write_run_config(run_dir, record, resume=resume, apart=(backbone_used.KEY,))
     result = train(run, model, _task_step(task), resume=resume)
@@ -523,6 +524,7 @@ def _finetune(
     )
     log.info("%s", leakage)
     _check_folds(task_name, stores, task, cfg, folds, fold_splits, allow_seen_subjects)
+    check_run_folders(out, _seed_folders(folds, cfg.seed, n_seeds))
     if is_main_process():
         record = splits_record(protocol, task, stores, cfg, folds, labels_digest(table, task))
         if resume:
@@ -556,17 +558,16 @@ def _all_seeds(
     """Train ``n_seeds`` seeds (``cfg.seed`` on) of each fold, in order, each in its folder
     (``out/seed<s>``, or ``out/fold<f>/seed<s>`` for several folds); returns their summaries,
     each with its fold."""
-    one_fold = len(folds) == 1
+    places = iter(_seed_folders(folds, cfg.seed, n_seeds))
     runs = []
     for fold, splits in zip(folds, fold_splits, strict=True):
-        where = out if one_fold else out / f"fold{fold['fold']}"
         for i in range(n_seeds):
             run = _one_seed(
                 task,
                 splits,
                 replace(cfg, seed=cfg.seed + i),
                 init,
-                where / f"seed{cfg.seed + i}",
+                out / next(places),
                 resume,
                 device,
                 probe=protocol.name == "linear-probe",
@@ -576,6 +577,13 @@ def _all_seeds(
             )
             runs.append({"fold": fold["fold"], **run})
     return runs
+
+
+def _seed_folders(folds: list[dict[str, Any]], seed: int, n_seeds: int) -> list[str]:
+    """The folder of each seed of each fold, relative to the run folder, in the order they run:
+    ``seed<s>`` for one fold, ``fold<f>/seed<s>`` for several."""
+    above = [""] if len(folds) == 1 else [f"fold{fold['fold']}/" for fold in folds]
+    return [f"{where}seed{seed + i}" for where in above for i in range(n_seeds)]
 
 
 def _folds(

@@ -62,6 +62,7 @@ from labram.train.run import (
     run_lock,
     write_run_config,
 )
+from labram.train.run_folders import check_run_folders, make_run_folder
 from labram.train.stage_checks import check_stage_config
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,7 @@ def pretrain(
         check_resume_stage(out, "pretrain")
     stores, of = open_stores(stores), open_each(exclude_subjects_of)  # once for both stages
     exclusions(stores, out, of, False)  # refused before the folder is made
+    check_run_folders(out, ["mem"] if tokenizer is not None else ["tokenizer", "mem"])
     with run_lock(out):
         return _pretrain(stores, mem_cfg, out, tokenizer_cfg, tokenizer, of, resume, device)
 
@@ -398,7 +400,7 @@ def _mem_stage(
     tok_model = tok_model.to(dinfo.device).eval().requires_grad_(False)
     mem_dir = out / "mem"
     if dinfo.is_main:
-        mem_dir.mkdir(parents=True, exist_ok=True)
+        make_run_folder(mem_dir)
         write_run_config(mem_dir, mem_cfg.to_dict(), resume=resume)
     ds = pretrain_dataset(stores, mem_cfg, dinfo, mem.excluded, index=mem.windows)
     torch.manual_seed(mem_cfg.seed)

@@ -6,6 +6,8 @@ no process group is created. The backend is NCCL on CUDA and gloo on CPU.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,10 +91,46 @@ def setup(device: str | None = None) -> DistInfo:
     if use_cuda:
         torch.cuda.set_device(dev)
     if world > 1 and not dist.is_initialized():
+        check_rendezvous()
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
     if dist.is_initialized():
         rank, world = dist.get_rank(), dist.get_world_size()
     return DistInfo(rank, local, world, dev)
+
+
+def check_rendezvous() -> None:
+    """Refuse, before the process group is made, a ``MASTER_ADDR`` or ``MASTER_PORT`` (which
+    torchrun sets, and torch's ``env://`` rendezvous reads) that no process group can meet at.
+
+    torch failed on them as an internal error (``invalid literal for int()``, ``port must have
+    value from 0 to 65535``, ``MASTER_ADDR expected, but not set``), and ``MASTER_PORT=0`` (a
+    port the system picks, which no other rank can know) waited for the other ranks for ever,
+    deaf to Ctrl-C and SIGTERM.
+
+    Raises
+    ------
+    UsageError
+        One line naming the variable, its value and what torchrun sets it to.
+    """
+    from eegprep.base.errors import UsageError
+
+    todo = "run under torchrun (which sets it), or unset WORLD_SIZE to run one process"
+    addr = os.environ.get("MASTER_ADDR", "").strip()
+    if not addr:
+        state = "empty" if "MASTER_ADDR" in os.environ else "not set"
+        raise UsageError(f"MASTER_ADDR is {state} (WORLD_SIZE is above 1): the host name of the "
+                         f"first rank; {todo}")  # fmt: skip
+    text = os.environ.get("MASTER_PORT", "").strip()
+    port = int(text) if re.fullmatch(r"[0-9]{1,5}", text) else 0
+    if not 1 <= port <= MAX_PORT:
+        raise UsageError(
+            f"MASTER_PORT={text[:40]!r} is not a port the ranks can meet at (a whole number from 1 "
+            f"to {MAX_PORT}, in ASCII digits); {todo}"
+        )
+
+
+MAX_PORT = 65535
+"""The largest TCP port."""
 
 
 class RankLostError(EegprepError, RuntimeError):

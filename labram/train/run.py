@@ -47,10 +47,14 @@ class Run:
 
 RUN_FILES = (
     "config.json", "last.pt", "best.pt", "model.pt", "tokenizer.pt", "log.csv", "results.json",
-    "splits.json", "summary.json",
+    "splits.json", "summary.json", "command.txt", "results.md", "curves.png", "metrics.json",
+    "predictions.csv",
 )  # fmt: skip
 """Files a training command leaves in its run folder, or one or two levels below it
-(``mem/``, ``seed0/``, ``fold0/seed0/``): a folder holding any of them holds a run."""
+(``mem/``, ``seed0/``, ``fold0/seed0/``): a folder holding any of them holds a run (every
+file a run writes: a folder holding the user's own ``results.md`` or ``command.txt`` was taken
+for a new run's, and those files replaced), but ``excluded_subjects.json``, which `labram
+tokenizer` writes before :func:`check_run_folder` looks."""
 
 
 def check_run_folder(out: Path, *, resume: bool) -> None:
