@@ -71,6 +71,13 @@ class CitingCommand(click.Command):
         with click_output_named():
             return super().make_context(info_name, args, parent=parent, **extra)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from eegprep.cli_repeats import repeated_options
+
+        for line in repeated_options(self, args):  # (click keeps the last value unsaid)
+            warnings.warn(line, UserWarning, stacklevel=2)
+        return super().parse_args(ctx, args)
+
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
         cited = [self.help or "", *(str(getattr(p, "help", None) or "") for p in self.params)]

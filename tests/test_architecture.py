@@ -100,6 +100,7 @@ FACES = {
         "eegprep.cli_paths",
         "eegprep.cli_notes",
         "eegprep.cli_numbers",
+        "eegprep.cli_repeats",
         "eegprep.rerun_hints",
     ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
