@@ -328,9 +328,11 @@ def run_lock(out: Path) -> Iterator[None]:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
     except OSError as exc:  # a read-only folder or file system: refused before any work
         why = write_problem(out, exc)
+        todo = _FOLDER_TODO.get(exc.errno or 0, "make it writable")
         if out.is_symlink() and not out.exists():  # (mkdir said only "File exists")
             why = f"a symbolic link to {os.readlink(out)}, which does not exist"
-        todo = _FOLDER_TODO.get(exc.errno or 0, "make it writable")
+        elif isinstance(exc, IsADirectoryError):  # (a writable folder: not "make it writable")
+            why, todo = f"its {LOCK_FILE} is a folder, not a lock file", "move that folder away"
         raise UsageError(
             f"{shown_path(out)}: cannot write into the run folder ({why}); {todo}, or pass another "
             "--out"
@@ -357,12 +359,20 @@ def run_lock(out: Path) -> Iterator[None]:
         _remove_if_unused(out, made, lock_made=lock_made)
 
 
+RUN_DEPTH = 3
+"""The deepest a run writes below its folder (``fold0/seed0/best.pt``)."""
+
+
 def _tree(folder: Path) -> set[str]:
-    """Every file and folder under ``folder``, as paths relative to it."""
+    """Every file and folder under ``folder`` down to :data:`RUN_DEPTH` levels (what a run
+    may write), as paths relative to it. (Walked whole, ``--out .`` in a folder of stores and
+    corpora listed each of their files, every path kept in memory.)"""
     out: set[str] = set()
     for top, dirs, files in os.walk(folder):
         rel = os.path.relpath(top, folder)
         out.update(os.path.normpath(os.path.join(rel, n)) for n in (*dirs, *files))
+        if rel != "." and rel.count(os.sep) + 2 >= RUN_DEPTH:
+            dirs.clear()  # (their entries would lie deeper than a run writes)
     return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from eegprep.base.errors import UsageError
 from labram.train.run import LOCK_FILE
 from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY, TOKENIZER_STAGE, _files
@@ -96,3 +97,47 @@ def test_a_folder_holding_a_file_a_run_writes_is_not_taken_for_a_new_run(
                                                                     *TINY]  # fmt: skip
     one_error(*run_labram(*args, "--out", out), f"{out}: holds a run already ({name})")
     assert _files(out) == {name: b"my own notes\n"}
+
+
+def test_the_run_lock_reads_no_deeper_than_a_run_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock listed every file under ``--out`` to undo a refused command's own: ``--out .``
+    in a folder of stores and corpora walked each of their files (140,000 entries of /usr:
+    5.7 s, every path kept in memory). A run writes three levels down at most
+    (``fold0/seed0/best.pt``); what lies deeper is never its own."""
+    from labram.train import run
+
+    out = tmp_path / "data"
+    (out / "a" / "b" / "c" / "d").mkdir(parents=True)
+    (out / "a" / "b" / "c" / "d" / "deep.bin").write_bytes(b"x")
+    walked: list[str] = []
+    real = os.walk
+
+    def walk(top: str, *args: object, **kw: object):  # type: ignore[no-untyped-def]
+        for item in real(top, *args, **kw):  # type: ignore[arg-type]
+            walked.append(os.path.relpath(item[0], out))
+            yield item
+
+    monkeypatch.setattr(os, "walk", walk)
+    with run.run_lock(out):
+        (out / "seed0").mkdir()
+        (out / "seed0" / "config.json").write_text("{}")
+    assert walked and max(p.count(os.sep) + (p != ".") for p in walked) <= 2, walked
+    with pytest.raises(UsageError), run.run_lock(out):
+        (out / "fold0" / "seed0").mkdir(parents=True)
+        (out / "fold0" / "seed0" / "config.json").write_text("{}")
+        raise UsageError("refused")
+    assert not (out / "fold0").exists()  # (what the refused command made, three levels down)
+    assert (out / "a" / "b" / "c" / "d" / "deep.bin").read_bytes() == b"x"
+
+
+def test_a_folder_at_the_lock_file_s_name_is_named_so(store: str, tmp_path: Path) -> None:
+    """It read "cannot write into the run folder (Is a directory); make it writable", of a
+    folder that was writable."""
+    out = tmp_path / "run"
+    (out / LOCK_FILE).mkdir(parents=True)
+    code, output = run_labram("tokenizer", "--store", store, *TINY, "--out", out)
+    one_error(code, output, f"its {LOCK_FILE} is a folder, not a lock file", "move that folder")
+    assert "make it writable" not in output
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]
