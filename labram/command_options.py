@@ -321,6 +321,18 @@ def refuse_out_in_store(out: Path, stores: list[str]) -> None:
         )
 
 
+def checked_task(_ctx: click.Context, _param: click.Parameter | None, name: str | None) -> Any:
+    """``--task``, refused in the usage line when no store's task can be named so (a label key
+    past 255 characters, or holding a control character:
+    :func:`labram.data.tasks.task_name_problem`), before anything is read."""
+    from labram.data.tasks import task_name_problem
+
+    problem = None if name is None else task_name_problem(name)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=_ctx, param=_param)
+    return name
+
+
 def option_given(name: str) -> bool:
     """Whether the option ``name`` of the running command was given on the command line (not
     its default)."""

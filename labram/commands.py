@@ -38,6 +38,7 @@ from eegprep.cli_group import (
 from eegprep.cli_numbers import bounded
 from labram.command_options import (
     Device,
+    checked_task,
     command_stores,
     open_command_stores,
     option_given,
@@ -279,7 +280,9 @@ def _say_pretrained(res: dict[str, Any]) -> None:
 
 @labram_cli.command("finetune")
 @store_option("A labelled store.")
-@click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
+@click.option(
+    "--task", required=True, callback=checked_task, help="tuab, tuev, seed_v, mobi, or label:KEY."
+)
 @click.option(
     "--init",
     type=LocalPath(dir_okay=False, exists=True),
@@ -382,7 +385,9 @@ def labram_finetune(
 
 @labram_cli.command("evaluate")
 @store_option("A labelled store.")
-@click.option("--task", required=True, help="tuab, tuev, seed_v, mobi, or label:KEY.")
+@click.option(
+    "--task", required=True, callback=checked_task, help="tuab, tuev, seed_v, mobi, or label:KEY."
+)
 @click.option(
     "--checkpoint",
     required=True,
@@ -455,8 +460,9 @@ def labram_evaluate(
 @click.option("--out", required=True, type=LocalPath(file_okay=False, output=True),
               help="Output Zarr.")  # fmt: skip
 @click.option("--per-patch", is_flag=True, help="Also every patch token (large).")
-@click.option("--task", default=None, help="A task's windows and target (default: every "
-              "recording in token-budget windows).")  # fmt: skip
+@click.option("--task", default=None, callback=checked_task,
+              help="A task's windows and target (default: every recording in token-budget "
+              "windows).")  # fmt: skip
 @click.option("--chunk-windows", type=bounded("chunk_windows"), default=512, show_default=True,
               help="Windows per resumable chunk.")  # fmt: skip
 @click.option("--batch-size", type=bounded("batch_size"), default=64, show_default=True,
@@ -534,7 +540,7 @@ def _embed_left_out(left: dict[str, str], n_windows: int, n_records: int = 0) ->
     type=LocalPath(dir_okay=False),
     help="A fine-tuned classifier (best.pt of labram finetune, or its .safetensors export).",
 )
-@click.option("--task", default=None,
+@click.option("--task", default=None, callback=checked_task,
               help="Default: what the checkpoint or its run folder records.")  # fmt: skip
 @click.option("--corpus", type=LocalText("a corpus name or a local manifest file"), default=None,
               help="How to read the files: a corpus name or a "

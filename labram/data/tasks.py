@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from eegprep.base.errors import UsageError
+from eegprep.base.field_text import text_problem
 from eegprep.base.validation import check_choice
 from eegprep.base.wording import counted, noun
 from eegprep.corpus.sidecars.tuh import TUEV_CLASSES as TUEV_CODES
@@ -223,13 +224,33 @@ def label_values(
     return class_order((label_text(v, numeric=numeric) or "" for _, v in found), numeric=numeric)
 
 
+def task_name_problem(name: str) -> str | None:
+    """Why no store's task can be named ``name``, in words naming it (shortened, escaped);
+    None when one may. A recording label's key, as every record's text, is at most
+    :data:`~eegprep.base.field_text.MAX_CHARS` printable characters: a longer ``label:KEY``
+    (or name) was echoed whole, twice, in a line of 10 kB, after the stores were read."""
+    key = name.removeprefix("label:")
+    problem = text_problem(key)
+    if problem is None:
+        return None
+    shown = ascii(name) if len(ascii(name)) <= 60 else ascii(name)[:57] + "..."
+    what = "its label key" if name.startswith("label:") else "it"
+    return (
+        f"{shown}: {what} {problem}, so no store's label is named so; give tuab, tuev, seed_v, "
+        "mobi or label:KEY, KEY a recording label of the stores"
+    )
+
+
 def label_key(name: str) -> str:
-    """The KEY of a task name ``label:KEY``; one line when it names none (``label:``)."""
+    """The KEY of a task name ``label:KEY``; one line when it names none (``label:``) or none a
+    store can hold (:func:`task_name_problem`)."""
     key = name.split(":", 1)[1]
     if not key:
         raise UsageError(
             f"task {name!r} names no label: give label:KEY, KEY a recording label of the stores"
         )
+    if (problem := task_name_problem(name)) is not None:
+        raise UsageError(f"task {problem}")
     return key
 
 
