@@ -88,6 +88,22 @@ def _cli_module() -> ModuleType:
     return importlib.import_module("cli")
 
 
+def _group(name: str, prog: str) -> Any:
+    """The click group ``name`` of :func:`_cli_module`; a dependency its imports lack (click,
+    numpy) is one line and status 2, not a traceback (:mod:`eegprep.missing_modules`)."""
+    import sys
+
+    try:
+        return getattr(_cli_module(), name)
+    except ModuleNotFoundError as exc:
+        from eegprep.missing_modules import missing_module_line
+
+        if (line := missing_module_line(exc, prog)) is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _quick_exit() -> None:
     """Make the interpreter's exit cheap: :func:`gc.freeze` registered as the first exit
     handler, so it runs after all the others (theirs still run). The final garbage collections
@@ -132,7 +148,7 @@ def eegprep_main() -> None:
     """``eegprep ...``"""
     _quick_exit()
     one_blas_thread()
-    _run(_cli_module().eegprep_cli, "eegprep")
+    _run(_group("eegprep_cli", "eegprep"), "eegprep")
 
 
 def one_blas_thread() -> None:
@@ -151,4 +167,4 @@ def one_blas_thread() -> None:
 def labram_main() -> None:
     """``labram ...``"""
     _quick_exit()
-    _run(_cli_module().labram_cli, "labram")
+    _run(_group("labram_cli", "labram"), "labram")

@@ -185,6 +185,16 @@ class OneLineErrors(click.Group):
                 say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
             say(f"error: {one_line(said)}", err=True)
             sys.exit(EXIT_USAGE)
+        except ModuleNotFoundError as exc:  # the environment lacks a module: not a bug
+            from eegprep.missing_modules import missing_module_line
+
+            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            if (missing := missing_module_line(exc, command)) is None:
+                raise_bug(ctx, exc)
+            if ctx.meta.get("verbose"):
+                say_lines(redact(traceback.format_exc()).rstrip().splitlines(), err=True)
+            say(f"error: {missing}", err=True)
+            sys.exit(EXIT_USAGE)
         except Exception as exc:  # a bug: one line; -v: the traceback too, credentials hidden
             _exit_if_stopped(ctx)  # what a signal became on its way up (a library wrapped it)
             known = self.known_error(exc)

@@ -102,6 +102,7 @@ FACES = {
         "eegprep.cli_numbers",
         "eegprep.cli_repeats",
         "eegprep.rerun_hints",
+        "eegprep.missing_modules",
     ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),
