@@ -395,6 +395,24 @@ def test_the_licence_text_is_shipped() -> None:
     assert (REPO / "LICENSE").read_text().startswith("MIT License\n")
 
 
+def test_the_classifiers_say_what_the_release_is() -> None:
+    """The index's filters read the classifiers: the distribution had none, so a search for
+    typed packages (both ship ``py.typed``) or for a Python version did not find it. Typed,
+    Python 3 only, the lowest Python ``requires-python`` accepts among those named, and the
+    licence said once, by its SPDX expression (setuptools refuses a licence classifier beside
+    it)."""
+    meta = PYPROJECT["project"]
+    classifiers = meta.get("classifiers", [])
+    assert "Typing :: Typed" in classifiers
+    assert "Programming Language :: Python :: 3 :: Only" in classifiers
+    lowest = meta["requires-python"].removeprefix(">=")
+    minors = [c.rpartition(" :: ")[2] for c in classifiers
+              if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]  # fmt: skip
+    assert minors and minors[0] == lowest and minors == sorted(minors, key=lambda v: int(v[2:]))
+    assert not [c for c in classifiers if c.startswith("License ::")]
+    assert len(set(classifiers)) == len(classifiers)
+
+
 def test_console_scripts_need_no_generic_module() -> None:
     """The console scripts target eegprep._console, which runs the checkout's root cli.py here
     (a wheel installs it as eegprep._cli.cli)."""
