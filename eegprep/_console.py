@@ -90,13 +90,13 @@ def _cli_module() -> ModuleType:
 
 def _group(name: str, prog: str) -> Any:
     """The click group ``name`` of :func:`_cli_module`; a dependency its imports lack (click,
-    numpy) is one line and status 2, not a traceback (:mod:`eegprep.missing_modules`)."""
+    numpy) is one line and status 2, not a traceback (:mod:`eegprep.base.missing_modules`)."""
     import sys
 
     try:
         return getattr(_cli_module(), name)
     except ModuleNotFoundError as exc:
-        from eegprep.missing_modules import missing_module_line
+        from eegprep.base.missing_modules import missing_module_line
 
         if (line := missing_module_line(exc, prog)) is None:
             raise

@@ -186,7 +186,7 @@ class OneLineErrors(click.Group):
             say(f"error: {one_line(said)}", err=True)
             sys.exit(EXIT_USAGE)
         except ModuleNotFoundError as exc:  # the environment lacks a module: not a bug
-            from eegprep.missing_modules import missing_module_line
+            from eegprep.base.missing_modules import missing_module_line
 
             command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
             if (missing := missing_module_line(exc, command)) is None:

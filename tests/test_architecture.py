@@ -102,7 +102,6 @@ FACES = {
         "eegprep.cli_numbers",
         "eegprep.cli_repeats",
         "eegprep.rerun_hints",
-        "eegprep.missing_modules",
     ),
     "labram": ("labram", "labram.__main__", "labram.command_options", "labram.commands"),
     "cli": ("cli",),

@@ -71,7 +71,7 @@ def test_the_line_names_the_distribution_to_install() -> None:
     """Import names that are not their distribution's, a submodule, an extra's module (its
     requirement without the marker), a module nobody declares, and one of this installation
     (None: a bug or a damaged install, not a missing dependency)."""
-    from eegprep.missing_modules import missing_module_line
+    from eegprep.base.missing_modules import missing_module_line
 
     line = missing_module_line(ModuleNotFoundError(name="sklearn.metrics"), "labram finetune")
     assert line is not None and line.startswith("labram finetune needs the module 'sklearn'")
@@ -85,3 +85,41 @@ def test_the_line_names_the_distribution_to_install() -> None:
     for own in ("eegprep.store.nosuch", "labram.nosuch", "cli"):
         assert missing_module_line(ModuleNotFoundError(name=own), "eegprep stats") is None
     assert missing_module_line(ModuleNotFoundError("no name"), "eegprep stats") is None
+
+
+def test_a_file_whose_reader_lacks_its_module_says_what_to_install(tmp_path: Path) -> None:
+    """An ingest goes on past a file whose reader needs a module the environment lacks (a
+    FIF file without mne), its line naming what to install, not "internal error"."""
+    from eegprep.testing.fixtures import write_fixture
+
+    root = write_fixture("folder", tmp_path / "fx")
+    argv = [
+        "eegprep",
+        "ingest",
+        "folder",
+        "--src",
+        str(root),
+        "--out",
+        "f.zarr",
+        "--workers",
+        "0",
+        "--mains",
+        "50",
+    ]
+    res = _run(argv, tmp_path, "mne")
+    assert res.returncode == 3, (res.stdout, res.stderr)
+    assert "internal error" not in res.stdout + res.stderr
+    said = [line for line in (res.stdout + res.stderr).splitlines() if ".fif" in line]
+    assert said and all("reading it needs the module 'mne'" in line for line in said), said
+    assert all("pip install 'mne>=" in line for line in said), said
+
+
+def test_labram_predict_says_it_of_the_file_too() -> None:
+    """``labram predict``'s line for a file whose reader lacks its module (the same words)."""
+    from labram.stages.predict import _problem
+
+    line = _problem("a.vhdr", ModuleNotFoundError("no mne", name="mne"))
+    assert line.startswith("a.vhdr: reading it needs the module 'mne'") and "internal" not in line
+    assert "internal error" in _problem(
+        "a.vhdr", ModuleNotFoundError("no eegprep.x", name="eegprep.x")
+    )

@@ -23,6 +23,7 @@ from eegprep.base.allocator import reuse_freed_memory
 from eegprep.base.errors import EegprepError, SourceError, clip_message
 from eegprep.base.field_text import checked_exact, noted_text
 from eegprep.base.limits import Limits, check_allocation
+from eegprep.base.missing_modules import missing_module_line
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.strict_json import check_values
@@ -139,7 +140,10 @@ def run_task(task: IngestTask) -> IngestResult:
         what = f"internal error {type(exc).__name__}"
         if codec:
             what = f"the {codec} codec failed while encoding the samples for the store"
-        res.error = redact(f"{name}: {what}: {clip_message(str(exc))}")
+        what = f"{what}: {clip_message(str(exc))}"
+        if isinstance(exc, ModuleNotFoundError):  # the environment lacks a reader's module
+            what = missing_module_line(exc, "reading it") or what
+        res.error = redact(f"{name}: {what}")
         res.detail = _traceback(exc)
     res.seconds = time.perf_counter() - t0
     return res

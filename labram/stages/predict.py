@@ -28,6 +28,7 @@ import torch
 from eegprep.base.bounds import check_number
 from eegprep.base.errors import EegprepError, SourceError, UsageError
 from eegprep.base.field_text import checked_exact
+from eegprep.base.missing_modules import missing_module_line
 from eegprep.base.path_limits import shown_path
 from eegprep.base.redact import redact
 from eegprep.base.same_files import without_repeats
@@ -400,6 +401,8 @@ def _problem(path: str, exc: BaseException, part: str | None = None) -> str:
         return f"{shown}: out of memory while processing"
     if isinstance(exc, OSError):
         return f"{shown}: {exc.strerror or exc}"
+    if isinstance(exc, ModuleNotFoundError) and (line := missing_module_line(exc, "reading it")):
+        return f"{shown}: {line}"  # the environment lacks a reader's module: not a bug
     log.debug("%s", traceback.format_exc())
     return redact(f"{shown}: internal error {type(exc).__name__}: {exc}")
 
