@@ -91,6 +91,58 @@ def ingests_come_later(no_user_settings: None) -> Iterator[None]:
         yield
 
 
+def _tiny_png() -> bytes:
+    """A valid 1 x 1 PNG (one grey pixel): signature, IHDR, IDAT, IEND."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)  # 1 x 1, 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
+
+
+TINY_PNG = _tiny_png()
+"""What a training run of a test draws as its ``curves.png`` (:func:`quick_training_curves`)."""
+_DRAWN: dict[str, object] = {}  # labram.train.runlog.curves_png itself, for real_plots tests
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_training_curves() -> Iterator[None]:
+    """A training run in this process draws its ``curves.png`` as :data:`TINY_PNG` (written as
+    the real one is: whole, through the same checks): matplotlib's drawing took ~0.3-1 s of
+    CPU per run, a minute or more of the suite's. Tests of the drawing itself are marked
+    ``real_plots`` (:func:`drawn_curves_when_marked`); child processes draw as users'."""
+    from labram.train import runlog
+
+    _DRAWN["curves_png"] = runlog.curves_png
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runlog, "curves_png", lambda rows: TINY_PNG)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def drawn_curves_when_marked(
+    request: pytest.FixtureRequest, quick_training_curves: None
+) -> Iterator[None]:
+    """A test marked ``real_plots`` draws ``curves.png`` with matplotlib, as a user's run."""
+    if request.node.get_closest_marker("real_plots") is None:
+        yield
+        return
+    from labram.train import runlog
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runlog, "curves_png", _DRAWN["curves_png"])
+        yield
+
+
 def write_tuh_edf(
     path: Path,
     *,

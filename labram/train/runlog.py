@@ -252,9 +252,18 @@ def _kept(row: dict[str, Any], resume_step: int) -> bool:
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
-    """One panel per metric (loss, accuracy, codebook usage, lr, ...) against the step; the
-    PNG is written whole or not at all (a kill while it is written keeps the previous plot,
-    as ``eegprep stats --plots`` does)."""
+    """One panel per metric (loss, accuracy, codebook usage, lr, ...) against the step
+    (:func:`curves_png`); the PNG is written whole or not at all (a kill while it is written
+    keeps the previous plot, as ``eegprep stats --plots`` does)."""
+    png = curves_png(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_output(path, png)
+    return path
+
+
+def curves_png(rows: list[dict[str, Any]]) -> bytes:
+    """The PNG's bytes of :func:`plot_curves`: one panel per column of ``rows`` but ``step``
+    and ``epoch`` (a value that is not a number drawn as a gap), losses on a log scale."""
     import io
 
     plt = pyplot()
@@ -287,6 +296,4 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_output(path, buf.getvalue())
-    return path
+    return buf.getvalue()

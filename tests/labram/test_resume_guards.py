@@ -195,6 +195,7 @@ def test_a_kill_while_resume_rewrites_the_log_keeps_its_rows(
     assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]
 
 
+@pytest.mark.real_plots  # (a real plot's size: over the file-size limit below)
 def test_a_failed_plot_write_keeps_the_previous_curves(tmp_path: Path) -> None:
     import resource
     import signal

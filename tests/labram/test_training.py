@@ -22,6 +22,7 @@ from labram.train.config import train_config
 from labram.train.distributed import setup
 from labram.train.loop import train
 from labram.train.run import Run
+from labram.train.runlog import CHECK_COLUMN
 from tests.labram.training_stores import write_pretrain_store, write_tuab_like
 
 
@@ -261,3 +262,21 @@ def test_quiet_pretraining_prints_its_results_and_no_file_written(
     code, output = run_labram(*args, "--out", tmp_path / "loud")
     said = [line for line in output.splitlines() if line.startswith("tokenizer: ")]
     assert code == 0 and said[0].endswith(" -> " + str(tmp_path / "loud/tokenizer/tokenizer.pt"))
+
+
+@pytest.mark.real_plots
+def test_a_training_run_draws_a_panel_per_logged_column(store: str, tmp_path: Path) -> None:
+    """curves.png as a user's run draws it (the tests' own runs draw a 1x1 placeholder,
+    tests/conftest.py): one 4 x 2.8 in panel per column of log.csv but step and epoch, three
+    to a row, at 100 dpi."""
+    import struct
+
+    res = _tokenizer_run(store, tmp_path / "t")
+    png = (tmp_path / "t" / "curves.png").read_bytes()
+    with (tmp_path / "t" / "log.csv").open() as fh:
+        columns = [c for c in next(csv.reader(fh)) if c not in ("step", "epoch")]
+    columns = [c for c in columns if c != CHECK_COLUMN]  # (each row's checksum: not drawn)
+    width, height = struct.unpack(">II", png[16:24])
+    rows = -(-len(columns) // 3)
+    assert png.startswith(b"\x89PNG") and res["plot"] == tmp_path / "t" / "curves.png"
+    assert (width, height) == (1200, round(280 * rows)), (width, height, columns)

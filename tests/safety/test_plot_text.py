@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from eegprep.base import strict_json
@@ -57,6 +58,7 @@ def test_stats_plots_draw_a_corpus_named_as_mathtext(tmp_path: Path) -> None:
     assert _spectra(store, list(corpora), spectra).startswith("data:image/png;base64,")
 
 
+@pytest.mark.real_plots
 def test_curves_png_draws_a_logged_column_named_as_mathtext(tmp_path: Path) -> None:
     from labram.train.runlog import plot_curves
 
