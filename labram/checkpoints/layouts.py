@@ -25,11 +25,13 @@ from torch import Tensor, nn
 from eegprep.base.files import remove_stale_temporaries
 from eegprep.base.path_limits import shown_path
 from eegprep.base.validation import check_choice
+from eegprep.base.version import __version__
 from eegprep.base.wording import counted
 from labram.checkpoints.assign import assign_weights, on_meta
 from labram.checkpoints.contents import CKPT_FORMAT, OURS_FORMAT, save_checkpoint
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.export_journal import card_paths, check_not_card_name, finish_or_warn
+from labram.checkpoints.made_by import KEY as MADE_BY
 from labram.checkpoints.meta_models import built, model_for
 from labram.checkpoints.official_keys import (
     KINDS,
@@ -441,11 +443,13 @@ def save_official(model: nn.Module, path: str | os.PathLike[str]) -> None:
 
 
 def ours_dict(model: nn.Module) -> dict[str, Any]:
-    """Our checkpoint of ``model``: format, version, kind, resolved config, state dict."""
+    """Our checkpoint of ``model``: format, version, kind, resolved config, state dict, and
+    the labram that wrote it (:mod:`labram.checkpoints.made_by`)."""
     config = getattr(model, "config")  # noqa: B009 - every model of ours has one
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        MADE_BY: __version__,
         "kind": kind_of(model),
         "config": config.to_dict(),
         "n_outputs": getattr(model, "n_outputs", None),

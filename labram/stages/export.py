@@ -22,7 +22,9 @@ from eegprep.base.errors import UsageError
 from eegprep.base.field_text import noted_text
 from eegprep.base.files import claim_temporary, discard, remove_stale_temporaries
 from eegprep.base.path_limits import shown_path
+from eegprep.base.version import __version__
 from eegprep.cli_group import markdown_line, shown_line
+from labram.checkpoints import made_by
 from labram.checkpoints.cards import EXPORT_ID, file_sha256
 from labram.checkpoints.export_journal import (
     card_paths,
@@ -113,6 +115,7 @@ def model_card(
     if isinstance(loaded.info.get(TRAIN_CONFIG), dict):  # what the stage saved with the model
         training = loaded.info[TRAIN_CONFIG]
     run = _json_beside(src, "config.json") if training is None else {}
+    run = {k: v for k, v in run.items() if k not in made_by.ENTRIES}  # (the run's, no setting)
     results = _json_beside(src, "results.json")
     task = tokenizer_used.found_in(loaded.info, "task", source=loaded.source) or results.get("task")
     config = getattr(loaded.model, "config")  # noqa: B009 - every model of ours has one
@@ -121,8 +124,13 @@ def model_card(
         "file": name.name,
         "sha256": file_sha256(weights),
         EXPORT_ID: export_id,
+        made_by.KEY: __version__,  # the labram that exported it; the checkpoint's: in source
         "size_bytes": weights.stat().st_size,
-        "source": {"checkpoint": str(src), "layout": loaded.layout},
+        "source": {
+            "checkpoint": str(src),
+            "layout": loaded.layout,
+            made_by.KEY: made_by.recorded(loaded.info),  # (None: an earlier labram's, another's)
+        },
         "kind": loaded.kind,
         "n_parameters": count_parameters(loaded.model, trainable_only=False),
         "n_outputs": getattr(loaded.model, "n_outputs", None),
@@ -175,6 +183,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"| file | {md(card['file'])} ({card['size_bytes']:,} bytes) |",
         f"| sha256 | `{card['sha256']}` |",  # (hex digits: safe in a code span)
         f"| export id | `{card.get(EXPORT_ID) or '-'}` |",
+        *_version_row(card),
         f"| parameters | {card['n_parameters']:,} |",
         f"| outputs | {card['n_outputs'] if card['n_outputs'] is not None else '-'} |",
         f"| task | {capped(task_name or '-')} |",
@@ -200,6 +209,17 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     lines += _metrics_and_use(card)
     return "\n".join(lines)
+
+
+def _version_row(card: dict[str, Any]) -> list[str]:
+    """The card's row of the labram versions that exported the weights and wrote the
+    checkpoint they come from (none for a card of an earlier labram: it records neither)."""
+    exported = made_by.recorded(card)
+    if exported is None:
+        return []
+    source = made_by.recorded(card["source"])
+    made = f"; {source} (the checkpoint)" if source else "; the checkpoint records none"
+    return [f"| labram version | {exported} (export){made} |"]
 
 
 def _metrics_and_use(card: dict[str, Any]) -> list[str]:
@@ -308,8 +328,13 @@ def _weights_path(src: str | os.PathLike[str], out: str | os.PathLike[str] | Non
 def _payload(loaded: Loaded) -> dict[str, Any]:
     """What the safetensors file holds of ``loaded`` besides its export id: the weights and
     the records that travel with them (subjects seen, training config, tokenizer, backbone,
-    task); a malformed subject record is refused here, before anything is written."""
-    obj = ours_dict(loaded.model)
+    task, the labram versions of the export and of the checkpoint:
+    :mod:`labram.checkpoints.made_by`); a malformed subject record is refused here, before
+    anything is written."""
+    obj = ours_dict(loaded.model)  # (its labram_version: this labram's, which exports it)
+    source = made_by.recorded(loaded.info)
+    if source is not None:
+        obj[made_by.SOURCE_KEY] = source  # the labram that wrote the checkpoint
     subjects = record_of(loaded.info, loaded.source)
     if subjects is not None:
         obj[SUBJECTS_KEY] = subjects  # so that finetune / evaluate still check for leakage

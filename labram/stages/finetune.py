@@ -40,6 +40,7 @@ from labram.checkpoints.layouts import (
     ours_from,
 )
 from labram.checkpoints.load import check_index_fits
+from labram.checkpoints.made_by import stamped
 from labram.checkpoints.meta_models import built
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.checkpoints.wrappers import plain_state_dict
@@ -319,7 +320,7 @@ def _seed_results(
     if result[UNREADABLE]["windows"]:  # training windows replaced: their samples unreadable
         out[UNREADABLE] = result[UNREADABLE]
     if run.dist.is_main:
-        write_atomically(run_dir / "metrics.json", sealed(out), durable=True, tidy=True)
+        write_atomically(run_dir / "metrics.json", sealed(stamped(out)), durable=True, tidy=True)
     return out
 
 
@@ -696,7 +697,7 @@ def _write_results(
     if not is_main_process():
         return {**results, "table": table, "run_dir": out}
     out.mkdir(parents=True, exist_ok=True)
-    write_atomically(out / "results.json", sealed(results), durable=True, tidy=True)
+    write_atomically(out / "results.json", sealed(stamped(results)), durable=True, tidy=True)
     what = (
         f"{counted(len(folds), 'fold')} x {counted(n_seeds, 'seed')}"
         if len(folds) > 1

@@ -37,6 +37,7 @@ from eegprep.store.reader import Store
 from labram.checkpoints.errors import ChangedCheckpointError, CheckpointError
 from labram.checkpoints.layouts import is_ours, official_from, ours_from
 from labram.checkpoints.load import check_index_fits
+from labram.checkpoints.made_by import stamped
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.store_set import given_names, same_stores
 from labram.data.subjects import subject_key
@@ -425,7 +426,8 @@ def _mem_stage(
         summary = {"metrics": trained["metrics"], "steps": trained["step"]}
         if trained[UNREADABLE]["windows"]:
             summary[UNREADABLE] = trained[UNREADABLE]
-        write_atomically(mem_dir / "summary.json", sealed(summary), durable=True, tidy=True)
+        write_atomically(mem_dir / "summary.json", sealed(stamped(summary)), durable=True,
+                         tidy=True)  # fmt: skip
         save_model(model.cpu(), final, mem_cfg, subjects, extra={tokenizer_used.KEY: used})
     result.update(mem_stage=trained, checkpoint=final, log=trained["log"], plot=trained["plot"])
     return result

@@ -34,6 +34,7 @@ from eegprep.base.path_limits import shown_path, unmatched_pattern
 from eegprep.base.sealed_json import unsealed
 from eegprep.base.user_files import USER_FILE_LIMIT, read_user_file
 from eegprep.base.wording import counted
+from labram.checkpoints import made_by
 from labram.stages.backbone_used import KEY as BACKBONE_KEY
 from labram.stages.backbone_used import describe as describe_backbone
 from labram.stages.predictions import FILENAME as PREDICTIONS
@@ -614,6 +615,7 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
                 for p in run.parts
             )  # fmt: skip
             lines.append(f"{shown_path(run.path)} (pre-training; {stages})")
+            lines += [f"  labram version: {said}" for said in [made_by_text(run)] if said]
             if run.pretrain_root:
                 lines.append(f"  tokenizer (targets): {describe_tokenizer(run.tokenizer)}")
             if any(p.unfinished for p in run.parts):
@@ -626,6 +628,7 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
             f"{shown_path(run.path)} (finetune {r.get('task', '?')}{protocol_text(r)}, "
             f"{seeds_text(run)}" + (f"; windows {wtext}" if wtext else "") + ")"
         )  # fmt: skip
+        lines += [f"  labram version: {said}" for said in [made_by_text(run)] if said]
         if BACKBONE_KEY in r:  # (a run of an older labram records none: nothing said)
             said = describe_backbone(r[BACKBONE_KEY])
             lines.append(f"  initial weights (fine-tuned from): {said}")
@@ -639,6 +642,19 @@ def summary_lines(runs: list[RunFolder]) -> list[str]:
         )
     lines += [f"not shown: {line}" for line in odd_lines(runs)]
     return lines
+
+
+def made_by_text(run: RunFolder) -> str | None:
+    """The labram version a run's files record (:mod:`labram.checkpoints.made_by`): its
+    ``results.json``'s, else a part's ``metrics.json`` / ``summary.json``, else its
+    ``config.json``; with the versions that wrote a part before a resume by another. None
+    when none records one (a run of an earlier labram: nothing said)."""
+    docs = [run.results, *(p.metrics for p in run.parts), *(p.config or {} for p in run.parts)]
+    version = next((v for d in docs if (v := made_by.recorded(d)) is not None), None)
+    earlier = list(dict.fromkeys(v for p in run.parts for v in made_by.earlier(p.config)))
+    if version is None and not earlier:
+        return None
+    return made_by.describe(version, earlier)
 
 
 def odd_lines(runs: list[RunFolder]) -> list[str]:

@@ -27,6 +27,7 @@ from labram.stages.report import (
     fmt_value,
     headline,
     is_finite,
+    made_by_text,
     mean_std,
     odd_lines,
     part_word,
@@ -254,6 +255,9 @@ def _run_html(k: int, run: RunFolder) -> str:
         if r.get("stores"):
             facts.append("stores " + ", ".join(f"<code>{_e(s)}</code>" for s in r["stores"]))
     parts = [f"<h2 id='run{k}'>{_e(run.path)}</h2><p>{_e(run.kind)}: {'; '.join(facts)}</p>"]
+    made = made_by_text(run)  # the labram that wrote its files (none: an earlier one's)
+    if made is not None:
+        parts.append(f"<p>labram version: <code>{_e(made)}</code></p>")
     if run.kind == "finetune" and BACKBONE_KEY in r:  # where the backbone came from
         parts.append("<p>Initial weights (fine-tuned from): "
                      f"<code>{_e(describe_backbone(r[BACKBONE_KEY]))}</code></p>")  # fmt: skip

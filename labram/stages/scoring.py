@@ -27,6 +27,7 @@ from eegprep.base.shown_text import shown_paths
 from eegprep.base.user_files import read_user_file
 from labram.checkpoints.key_paths import first_refused
 from labram.checkpoints.load import check_finite_outputs, check_index_fits
+from labram.checkpoints.made_by import ENTRIES as VERSIONS
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sample_peaks import blame_samples, index_place, refuse_loud, window_peaks
 from labram.data.sampler import BatchPlan
@@ -165,9 +166,9 @@ def run_config(checkpoint: str | Path, obj: Any = None) -> TrainConfig:
             saved = strict_json.loads(raw)
         except ValueError as exc:
             raise UsageError(f"{shown_path(path)}: unreadable run config ({exc})") from None
-        if isinstance(saved, dict):  # beside the config: the initial weights' record
+        if isinstance(saved, dict):  # beside the config: the initial weights' record, versions
             saved = unsealed(path, saved)  # (a flipped bit: one line, not other windows)
-            saved = {k: v for k, v in saved.items() if k != BACKBONE_KEY}
+            saved = {k: v for k, v in saved.items() if k not in (BACKBONE_KEY, *VERSIONS)}
     if saved is not None:
         try:
             if not isinstance(saved, dict):

@@ -21,6 +21,7 @@ from eegprep.base.path_limits import shown_path
 from eegprep.base.sealed_json import sealed
 from eegprep.base.wording import counted, noun, of_total
 from eegprep.store.reader import Store
+from labram.checkpoints.made_by import stamped
 from labram.data.finite_windows import check_finite_splits
 from labram.data.loader import WindowDataset, make_loader
 from labram.data.sampler import BatchPlan
@@ -237,7 +238,7 @@ def _train_tokenizer(
             summary[UNREADABLE] = result[UNREADABLE]
         write_atomically(
             run_dir / "summary.json",
-            sealed(summary),
+            sealed(stamped(summary)),  # (and the labram that wrote it)
             durable=True,
             tidy=True,
         )

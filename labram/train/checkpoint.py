@@ -1,8 +1,9 @@
 """Training checkpoints: what a run saves to resume bit for bit, and the model files it leaves.
 
 A training checkpoint (``last.pt``) is a plain dict (:func:`checkpoint_dict`): format and
-version, the unwrapped model's state, optimiser, step, epoch, the data-loader state, every RNG
-state (:mod:`labram.train.rng`), the resolved config. It holds only tensors and plain Python
+version, the labram that wrote it (``labram_version``), the unwrapped model's state, optimiser,
+step, epoch, the data-loader state, every RNG state (:mod:`labram.train.rng`), the resolved
+config. It holds only tensors and plain Python
 values, so that it reads back with ``torch.load(weights_only=True)``
 (:func:`labram.checkpoints.safe_read.read_checkpoint`). It is written under a temporary name and
 renamed; the previous one is kept as ``previous.pt``.
@@ -34,10 +35,12 @@ from eegprep.base.files import (
     written_through,
 )
 from eegprep.base.path_limits import shown_path
+from eegprep.base.version import __version__
 from eegprep.base.write_errors import landed, landed_error
 from labram.checkpoints.contents import CKPT_FORMAT, CKPT_VERSION, check_loadable
 from labram.checkpoints.errors import CheckpointError, CorruptCheckpointError
 from labram.checkpoints.layouts import ours_dict
+from labram.checkpoints.made_by import KEY as MADE_BY
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.data.sampler import ResumeError
 from labram.data.windows import TRAIN_CONFIG_KEY
@@ -362,6 +365,7 @@ def checkpoint_dict(
     return {
         "format": CKPT_FORMAT,
         "format_version": CKPT_VERSION,
+        MADE_BY: __version__,  # the labram that wrote it (a resume by another: not refused)
         "kind": run.kind,
         "model": model.state_dict(),
         "model_config": run.model_config,

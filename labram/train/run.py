@@ -19,6 +19,7 @@ from eegprep.base.files import write_atomically, write_problem
 from eegprep.base.flocks import try_exclusive
 from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import torchrun_place
+from labram.checkpoints import made_by
 from labram.data.loader import WindowDataset
 from labram.data.sampler import ResumeError
 from labram.train.config import TrainConfig, current_form
@@ -191,6 +192,10 @@ def write_run_config(
     ``apart``: top-level entries the caller compares itself (``labram pretrain``'s tokenizer
     record, :mod:`labram.stages.tokenizer_used`, known only once its stage 1 has ended).
 
+    The file records the labram that writes it (``labram_version``), and the versions that
+    wrote it before, once one differs (:func:`labram.checkpoints.made_by.resumed`): neither is
+    compared, so a run resumed by another labram goes on.
+
     Raises
     ------
     UsageError
@@ -198,37 +203,63 @@ def write_run_config(
         the folder's config is of a form this version does not read, is damaged, or does not
         match its checksum (:func:`read_run_json`): it is never rewritten then.
     """
-    from eegprep.base import strict_json
-    from eegprep.base.files import write_atomically
     from eegprep.base.sealed_json import sealed
 
     path = run_dir / "config.json"
-    data = sealed(record)  # (a flipped bit in a value is refused by every reader)
     if resume and (path.exists() or path.is_symlink()):
-        old = read_run_json(path)
-        if not isinstance(old, dict):  # rewriting it would erase the record it should check
-            raise UsageError(
-                f"cannot resume {shown_path(run_dir)}: {shown_path(path)} is damaged (not a strict "
-                "JSON object: NaN, cut short, or not a file), so the options cannot be compared "
-                "with the run's; restore it, or delete it to resume with the options each last.pt "
-                "records"
-            )
-        try:  # compared as the file states it: JSON's types and values
-            old = _in_current_form(old)
-        except UsageError as exc:
-            raise UsageError(
-                f"cannot resume {shown_path(run_dir)}: {shown_path(path)}: {exc}"
-            ) from None
-        new = {k: v for k, v in strict_json.loads(strict_json.dumps(record)).items()
-               if k not in apart}  # fmt: skip
-        changed = _differences({k: v for k, v in old.items() if k not in apart}, new)
-        if changed:
-            raise UsageError(
-                f"cannot resume {shown_path(run_dir)}: options differ from the run's "
-                f"({shown_path(path)}): {_first_four(changed)}; resume with the run's own options, "
-                "or pass another --out for a new run"
-            )
+        before = _checked_before(run_dir, path, record, apart)
+    else:  # (a stage's own rewrite of the file it wrote: its versions kept)
+        before = _written_before(path)
+    data = sealed(made_by.resumed(record, before))  # (a flipped bit: refused by every reader)
     write_atomically(path, data, durable=True, tidy=True)
+
+
+def _written_before(path: Path) -> Any:
+    """The ``config.json`` at ``path`` as read, or None (none there, or damaged)."""
+    try:
+        return read_run_json(path) if path.is_file() else None
+    except EegprepError:
+        return None
+
+
+def _checked_before(
+    run_dir: Path, path: Path, record: dict[str, Any], apart: tuple[str, ...]
+) -> dict[str, Any]:
+    """The run's ``config.json`` at ``path``, read and compared with ``record`` (but for
+    ``apart`` and the versions), for :func:`write_run_config`'s resume; returns it as read.
+
+    Raises
+    ------
+    UsageError
+        It is damaged, of a form this version does not read, or holds other options.
+    """
+    from eegprep.base import strict_json
+
+    old = read_run_json(path)
+    if not isinstance(old, dict):  # rewriting it would erase the record it should check
+        raise UsageError(
+            f"cannot resume {shown_path(run_dir)}: {shown_path(path)} is damaged (not a strict "
+            "JSON object: NaN, cut short, or not a file), so the options cannot be compared "
+            "with the run's; restore it, or delete it to resume with the options each last.pt "
+            "records"
+        )
+    try:  # compared as the file states it: JSON's types and values
+        form = _in_current_form(old)
+    except UsageError as exc:
+        raise UsageError(
+            f"cannot resume {shown_path(run_dir)}: {shown_path(path)}: {exc}"
+        ) from None
+    skip = (*apart, *made_by.ENTRIES)  # (the versions that wrote it: no setting)
+    new = {k: v for k, v in strict_json.loads(strict_json.dumps(record)).items()
+           if k not in skip}  # fmt: skip
+    changed = _differences({k: v for k, v in form.items() if k not in skip}, new)
+    if changed:
+        raise UsageError(
+            f"cannot resume {shown_path(run_dir)}: options differ from the run's "
+            f"({shown_path(path)}): {_first_four(changed)}; resume with the run's own options, "
+            "or pass another --out for a new run"
+        )
+    return old
 
 
 def check_resumed_config(path: Path, stored: Any, cfg: dict[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 The list ("Checkpoints and resume") left out `threads` (the intra-op thread count the run's
 sums were split by, which a resume keeps) and `rng_ranks` (every rank's generators under
-torchrun), both in every `last.pt` of theirs.
+torchrun), both in every `last.pt` of theirs; `labram_version` (the labram that wrote it) is
+written under its constant's name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import ast
 import re
 from pathlib import Path
 
+from labram.checkpoints.made_by import KEY as MADE_BY
 from labram.train.rank_rngs import KEY as RNG_RANKS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +28,8 @@ def _written_keys() -> set[str]:
     made = next(n.value for n in ast.walk(func) if isinstance(n, ast.Return))
     assert isinstance(made, ast.Dict)
     keys = {k.value for k in made.keys if isinstance(k, ast.Constant)}
+    named = {"MADE_BY": MADE_BY}  # an entry written under a constant's name
+    keys |= {named[k.id] for k in made.keys if isinstance(k, ast.Name) and k.id in named}
     assert '"last_metrics": at.last' in (ROOT / "labram/train/loop.py").read_text()
     return {str(k) for k in keys} | {RNG_RANKS, "last_metrics"}
 
