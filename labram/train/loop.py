@@ -27,6 +27,8 @@ from torch import Tensor, nn
 from eegprep.base.errors import EegprepError
 from eegprep.base.path_limits import shown_path
 from eegprep.base.ranks import begin_own_work
+from eegprep.base.version import __version__
+from labram.checkpoints import made_by
 from labram.checkpoints.errors import CheckpointError
 from labram.checkpoints.layouts import load_strict
 from labram.data.loader import make_loader
@@ -137,7 +139,12 @@ def _restore(
             f"{shown_path(path)}: cannot resume from it: {type(exc).__name__}: "
             f"{' '.join(str(exc).split())}"[:400]
         ) from exc
-    log.info("resumed from %s at step %d (epoch %d)", shown_path(path), step, epoch)
+    saved_by = made_by.recorded(ck)  # (another labram's checkpoint resumes: said, not refused)
+    other = "" if saved_by == __version__ else (
+        f"; saved by labram {saved_by}, resumed by {__version__}" if saved_by
+        else "; saved by an earlier labram (no version recorded)"
+    )  # fmt: skip
+    log.info("resumed from %s at step %d (epoch %d)%s", shown_path(path), step, epoch, other)
     return step, state.epoch, state.batch_in_epoch, window, last
 
 

@@ -9,6 +9,7 @@ exported as before; a run resumed by another version records the versions before
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -156,7 +157,9 @@ def test_scoring_reads_a_config_json_that_records_versions(tmp_path: Path) -> No
     assert run_config(tmp_path / "best.pt", {}).to_dict() == cfg
 
 
-def test_a_run_of_an_earlier_labram_resumes_and_says_so(runs: dict, tmp_path: Path) -> None:
+def test_a_run_of_an_earlier_labram_resumes_and_says_so(
+    runs: dict, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A fine-tuning run whose config.json and last.pt hold no version (an earlier labram's)
     resumes; its config.json then records this version and that an earlier one ran it."""
     out = tmp_path / "ft"
@@ -167,9 +170,11 @@ def test_a_run_of_an_earlier_labram_resumes_and_says_so(runs: dict, tmp_path: Pa
     last = read_checkpoint(out / "seed0" / "last.pt")
     last.pop(KEY)
     torch.save(last, out / "seed0" / "last.pt")
+    caplog.set_level(logging.INFO, logger="labram")
     code, output = run_labram(*tuab_finetune(runs["store"], TINY), "--init", runs["pt"] / "mem" /
                               "model.pt", "--out", out, "--resume", "--max-steps", "3")  # fmt: skip
     assert code == 0, output
+    assert "saved by an earlier labram (no version recorded)" in caplog.text
     doc = _json(out / "seed0" / "config.json")
     assert doc[KEY] == __version__ and doc[EARLIER] == [None]
     assert read_checkpoint(out / "seed0" / "last.pt")[KEY] == __version__
