@@ -10,6 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+"""The tests' torch computes on one thread (set before any test module imports torch; child
+processes inherit it; a value the user set is kept). Its tiny models' ops are too small to gain
+from a second thread, and OpenMP's waiting threads spun: test_config_fields.py took 37 CPU s on
+a 2-core machine shared with other jobs, 6.6 s on one thread. Tests of threads set their own."""
+
 TUH_AR = [
     "FP1",
     "FP2",
