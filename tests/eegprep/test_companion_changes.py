@@ -142,8 +142,11 @@ def _one_byte_other(data: bytes) -> bytes:
     """``data`` with one byte near its middle changed: a digit for another digit where there
     is one (a text table stays a table), else a byte's bits flipped."""
     middle = len(data) // 2
-    order = sorted(range(len(data)), key=lambda i: (abs(i - middle), i))
-    pos = next((i for i in order if 0x30 <= data[i] <= 0x38), middle)
+    codes = np.frombuffer(data, dtype=np.uint8)
+    digits = np.flatnonzero((codes >= 0x30) & (codes <= 0x38))  # ascending
+    # the digit nearest the middle, the first of two as near (argmin takes the first); sorting
+    # every byte's index by that key was 12 of this module's 17 CPU s on MB-sized recordings
+    pos = int(digits[np.argmin(np.abs(digits - middle))]) if digits.size else middle
     new = data[pos] + 1 if 0x30 <= data[pos] <= 0x38 else data[pos] ^ 0x55
     return data[:pos] + bytes([new]) + data[pos + 1 :]
 

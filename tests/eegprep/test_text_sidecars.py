@@ -41,18 +41,37 @@ def _utf16(data: bytes) -> bytes:
     return data.decode("utf-8").encode("utf-16")
 
 
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``plain(corpus)``: its fixture folder, the store of its plain text files and their
+    ingest's report, written once per module for both recodings (read, never changed)."""
+    made: dict[str, tuple[Path, Path, Any]] = {}
+
+    def get(corpus: str) -> tuple[Path, Path, Any]:
+        if corpus not in made:
+            root = tmp_path_factory.mktemp(corpus)
+            src = write_fixture(corpus, root / "plain")
+            cfg = BIDS if corpus == "bids" else SERIAL
+            rep = ingest(corpus, src=src, out=root / "plain.zarr", config=cfg)
+            made[corpus] = (src, root / "plain.zarr", rep)
+        return made[corpus]
+
+    return get
+
+
 @pytest.mark.parametrize("recode", [_utf8_bom, _utf16], ids=["utf8-bom", "utf16"])
 @pytest.mark.parametrize("corpus", sorted(TEXT_FILES))
-def test_a_byte_order_mark_changes_nothing(tmp_path: Path, corpus: str, recode: Any) -> None:
+def test_a_byte_order_mark_changes_nothing(
+    tmp_path: Path, plain: Any, corpus: str, recode: Any
+) -> None:
     """Every text file a reader or sidecar parser opens, saved with a UTF-8 byte-order mark or
     as UTF-16: the same labels and events. (UTF-16 label files had no line a sidecar parser
     knew: a TUH label file was refused, a BIDS events.tsv had "no 'onset' column", and a
     marker file gave no events at all, the recording stored unlabelled.)"""
     if corpus == "bids":
         pytest.importorskip("mne_bids")
-    src = write_fixture(corpus, tmp_path / "plain")
+    src, plain_store, plain_report = plain(corpus)
     cfg = BIDS if corpus == "bids" else SERIAL
-    plain = ingest(corpus, src=src, out=tmp_path / "plain.zarr", config=cfg)
     marked = tmp_path / "recoded"
     shutil.copytree(src, marked)
     files = sorted(marked.glob(TEXT_FILES[corpus]))
@@ -60,8 +79,8 @@ def test_a_byte_order_mark_changes_nothing(tmp_path: Path, corpus: str, recode: 
     for f in files:
         f.write_bytes(recode(f.read_bytes()))
     rep = ingest(corpus, src=marked, out=tmp_path / "bom.zarr", config=cfg)
-    assert (rep.failed, rep.n_ingested) == ([], plain.n_ingested)
-    a, b = open_store(tmp_path / "plain.zarr"), open_store(tmp_path / "bom.zarr")
+    assert (rep.failed, rep.n_ingested) == ([], plain_report.n_ingested)
+    a, b = open_store(plain_store), open_store(tmp_path / "bom.zarr")
     for rid in a.index_rows():
         ra, rb = a.recording(rid), b.recording(rid)
         assert [(e.onset, e.label) for e in ra.events] == [(e.onset, e.label) for e in rb.events]
