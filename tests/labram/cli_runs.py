@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from cli import labram_cli
@@ -41,3 +43,20 @@ def tuab_finetune(store: object, args: list[str]) -> list[object]:
     """``labram finetune --store STORE --task tuab`` with ``args`` less what TUAB's fixed windows
     refuse (:func:`fixed_windows`): the start of a fine-tuning command line."""
     return ["finetune", "--store", store, "--task", "tuab", *fixed_windows(args)]
+
+
+def pretrained_tuab_demo(root: Path, tiny: list[str]) -> dict[str, Path]:
+    """The TUAB demo corpus (1 subject per class, 30 s files) under ``root``, ingested into
+    ``root/tuab.zarr``, and a tiny masked model pre-trained on it into ``root/pt`` with
+    ``tiny``'s options and 2 tokenizer steps (its model.pt and last.pt hold the tokenizer's
+    record): ``{"root", "src", "store", "pt"}``."""
+    from eegprep.ingestion.driver import IngestConfig, ingest
+    from eegprep.testing.demo_labelled import write_tuab_demo
+
+    src = write_tuab_demo(root / "demo", n_subjects=1, seed=0, minutes=0.5)
+    store = root / "tuab.zarr"
+    ingest("tuab", src=src, out=store, config=IngestConfig(workers=0, progress=False))
+    code, output = run_labram("pretrain", "--store", store, *tiny, "--tokenizer-max-steps", "2",
+                              "--out", root / "pt")  # fmt: skip
+    assert code == 0, output
+    return {"root": root, "src": src, "store": store, "pt": root / "pt"}

@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 import zarr
 
-from eegprep.ingestion.driver import IngestConfig, ingest
-from eegprep.testing.demo_labelled import write_tuab_demo
 from labram.checkpoints.layouts import save_official
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.config import model_config
 from labram.model.mem import LaBraMForMEM
 from labram.stages import backbone_used
-from tests.labram.cli_runs import one_error, run_labram, tuab_finetune
+from tests.labram.cli_runs import one_error, pretrained_tuab_demo, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 KEY = "backbone_used"
@@ -36,14 +34,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The TUAB demo corpus (8 subjects of 20-30 s) ingested, and a tiny masked model
     pre-trained on it (2 tokenizer steps, 2 masked-modelling steps): its model.pt and last.pt
     hold the tokenizer's record."""
-    root = tmp_path_factory.mktemp("backbone")
-    src = write_tuab_demo(root / "demo", n_subjects=1, seed=0, minutes=0.5)
-    store = root / "tuab.zarr"
-    ingest("tuab", src=src, out=store, config=IngestConfig(workers=0, progress=False))
-    code, output = run_labram("pretrain", "--store", store, *TINY, "--tokenizer-max-steps", "2",
-                              "--out", root / "pt")  # fmt: skip
-    assert code == 0, output
-    return {"root": root, "src": src, "store": store, "pt": root / "pt"}
+    return pretrained_tuab_demo(tmp_path_factory.mktemp("backbone"), TINY)
 
 
 def _finetune(store: Path, out: Path, *init: object, resume: bool = False) -> tuple[int, str]:

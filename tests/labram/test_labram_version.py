@@ -19,15 +19,13 @@ import torch
 from eegprep.base import strict_json
 from eegprep.base.sealed_json import sealed
 from eegprep.base.version import __version__
-from eegprep.ingestion.driver import IngestConfig, ingest
-from eegprep.testing.demo_labelled import write_tuab_demo
 from labram.checkpoints.safe_read import read_checkpoint
 from labram.model.config import tokenizer_config
 from labram.model.tokenizer import VQNSPTokenizer
 from labram.stages.export import export
 from labram.train.config import train_config
 from labram.train.run import write_run_config
-from tests.labram.cli_runs import run_labram, tuab_finetune
+from tests.labram.cli_runs import pretrained_tuab_demo, run_labram, tuab_finetune
 from tests.labram.test_run_guards import TINY
 
 KEY = "labram_version"
@@ -41,13 +39,8 @@ def _json(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny pre-training run and a tiny fine-tuning run from its model, on the TUAB demo."""
-    root = tmp_path_factory.mktemp("version")
-    src = write_tuab_demo(root / "demo", n_subjects=1, seed=0, minutes=0.5)
-    store = root / "tuab.zarr"
-    ingest("tuab", src=src, out=store, config=IngestConfig(workers=0, progress=False))
-    code, output = run_labram("pretrain", "--store", store, *TINY, "--tokenizer-max-steps", "2",
-                              "--out", root / "pt")  # fmt: skip
-    assert code == 0, output
+    made = pretrained_tuab_demo(tmp_path_factory.mktemp("version"), TINY)
+    root, store = made["root"], made["store"]
     code, output = run_labram(*tuab_finetune(store, TINY), "--init", root / "pt" / "mem" /
                               "model.pt", "--out", root / "ft")  # fmt: skip
     assert code == 0, output
