@@ -100,7 +100,7 @@ def _group(name: str, prog: str) -> Any:
 
         if (line := missing_module_line(exc, prog)) is None:
             raise
-        print(f"error: {line}", file=sys.stderr)
+        sys.stderr.write(f"error: {line}\n")  # (no click to say it with, perhaps)
         raise SystemExit(2) from None
 
 

@@ -654,8 +654,8 @@ def labram_export(checkpoint: str, out: str | None, fmt: str, force: bool) -> No
         f"{res['kind']}, {res['n_parameters']:,} parameters -> {shown_path(res['weights'])}",
         info=True,
     )
-    source = made_by.describe(made_by.recorded(res["source"]))  # the labram of the checkpoint
-    say(f"labram version: {res[made_by.KEY]} (export); the checkpoint's: {source}", info=True)
+    theirs = made_by.describe(made_by.recorded(res["source"]))  # the labram of the checkpoint
+    say(f"labram version: {res[made_by.KEY]} (export); the checkpoint's: {theirs}", info=True)
     if res["kind"] == "mem":  # the tokenizer whose codes it predicts
         say(f"tokenizer (targets): {describe(res.get(KEY), MODEL_WITHOUT)}", info=True)
     if res["kind"] == "classifier":  # the model it was fine-tuned from

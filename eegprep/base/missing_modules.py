@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import sys
 
+from eegprep.base.shown_text import shown_path
+
 IMPORT_TO_DISTRIBUTION = {
     "sklearn": "scikit-learn",
     "google_crc32c": "google-crc32c",
@@ -54,7 +56,7 @@ def missing_module_line(exc: ModuleNotFoundError, command: str) -> str | None:
         return None
     distribution = IMPORT_TO_DISTRIBUTION.get(top, top.replace("_", "-"))
     return (
-        f"{command} needs the module '{top}', which this Python ({sys.executable}) cannot "
-        f"import: install it (pip install '{_requirement(distribution)}') and run the same "
-        "command again"
+        f"{command} needs the module '{top}', which this Python ({shown_path(sys.executable)}) "
+        f"cannot import: install it (pip install '{_requirement(distribution)}') and run the "
+        "same command again"
     )

@@ -217,8 +217,8 @@ def _version_row(card: dict[str, Any]) -> list[str]:
     exported = made_by.recorded(card)
     if exported is None:
         return []
-    source = made_by.recorded(card["source"])
-    made = f"; {source} (the checkpoint)" if source else "; the checkpoint records none"
+    theirs = made_by.recorded(card["source"])  # the labram of the checkpoint
+    made = f"; {theirs} (the checkpoint)" if theirs else "; the checkpoint records none"
     return [f"| labram version | {exported} (export){made} |"]
 
 
