@@ -225,9 +225,11 @@ def test_a_killed_rank_ends_the_run_and_a_resume_gives_the_uninterrupted_weights
     assert seconds < SURVIVOR_SECONDS, stderr[-3000:]
     assert "internal error" not in stderr, stderr[-3000:]
     said = _errors(stderr)
-    assert len(said) == 1, stderr[-3000:]  # the survivor's line (or its SIGTERM's)
-    assert said[0].endswith("--resume to continue from its last checkpoint"), said
-    if "waited" in said[0]:
+    # the survivor's line (or its SIGTERM's); none when rank 0 was killed and torchrun's SIGTERM
+    # reached rank 1 before gloo's error did (a rank other than 0 says no stop: seen once in CI)
+    assert len(said) == 1 or (killed == 0 and said == []), stderr[-3000:]
+    assert all(line.endswith("--resume to continue from its last checkpoint") for line in said)
+    if said and "waited" in said[0]:
         assert said[0].startswith(f"error: rank {killed} of 2"), said
     assert _weights(out / stage / "last.pt")[0] == 2  # the last complete checkpoint
     assert not (out / stage / done).exists()  # nothing claims the stage done
